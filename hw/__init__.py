@@ -1,0 +1,1 @@
+"""nmsat.hw: the SAT-style accelerator in Amaranth HDL (no torch)."""

@@ -1,0 +1,5 @@
+"""`python -m nmsat` runs the CLI."""
+
+from nmsat.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Subcommands of the `nmsat` CLI, one module each exposing a click `command`."""

@@ -1,0 +1,233 @@
+"""Accelerator configuration: frozen, validated dataclasses loaded from TOML over shipped defaults.
+
+A user TOML file only names what it changes; every other value comes from ``nmsat/data/default.toml``.
+Unknown sections or keys, wrong types and impossible values raise `NmsatError` naming the bad value.
+"""
+
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from importlib import resources
+from pathlib import Path
+
+import tomli_w
+
+from nmsat.errors import NmsatError
+from nmsat.nm import NMPattern
+
+DATAFLOWS = ("ws", "os")
+
+
+def _require(cond, msg):
+    if not cond:
+        raise NmsatError(msg)
+
+
+def _positive(section, **values):
+    for key, v in values.items():
+        _require(v > 0, f"config [{section}] {key} = {v!r}: must be > 0")
+
+
+@dataclass(frozen=True)
+class ArrayConfig:
+    """The systolic array: R x C PEs with P multipliers each, and what they can run."""
+
+    rows: int
+    cols: int
+    mults_per_pe: int
+    patterns: tuple
+    dataflows: tuple
+    clock_mhz: float
+    data_width: int
+    acc_width: int
+
+    def __post_init__(self):
+        _positive("array", rows=self.rows, cols=self.cols, mults_per_pe=self.mults_per_pe,
+                  clock_mhz=self.clock_mhz, data_width=self.data_width, acc_width=self.acc_width)
+        pats = tuple(NMPattern.parse(p) for p in self.patterns)
+        object.__setattr__(self, "patterns", pats)
+        object.__setattr__(self, "dataflows", tuple(self.dataflows))
+        for p in pats:
+            _require(self.mults_per_pe % p.n == 0,
+                     f"config [array] patterns: {p} needs N to divide mults_per_pe={self.mults_per_pe}")
+            _require(p.m & (p.m - 1) == 0, f"config [array] patterns: {p} needs M to be a power of two")
+        _require(len(set(pats)) == len(pats), f"config [array] patterns {[str(p) for p in pats]}: duplicate")
+        _require(len(self.dataflows) > 0, "config [array] dataflows: need at least one of 'ws', 'os'")
+        for d in self.dataflows:
+            _require(d in DATAFLOWS, f"config [array] dataflows: unknown dataflow {d!r} (use 'ws' or 'os')")
+        _require(self.acc_width >= 2 * self.data_width,
+                 f"config [array] acc_width = {self.acc_width}: must be >= 2 * data_width")
+
+    def supports(self, pattern):
+        """Whether this array runs `pattern` (None means dense, always supported)."""
+        return pattern is None or NMPattern.parse(pattern) in self.patterns
+
+    def check_pattern(self, pattern):
+        """Raise `NmsatError` if the hardware cannot run `pattern`; return it parsed."""
+        if pattern is None:
+            return None
+        p = NMPattern.parse(pattern)
+        _require(p in self.patterns,
+                 f"pattern {p} is not supported by this array (supported: "
+                 f"{', '.join(str(q) for q in self.patterns) or 'dense only'})")
+        return p
+
+    def reduction_per_cycle(self, pattern):
+        """Reduction elements one PE consumes per cycle: P dense, P*m/n under `pattern`."""
+        if pattern is None:
+            return self.mults_per_pe
+        p = self.check_pattern(pattern)
+        return self.mults_per_pe * p.m // p.n
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """On-chip scratchpads (KiB) and the DRAM interface (GB/s)."""
+
+    weight_spad_kib: float
+    act_spad_kib: float
+    out_spad_kib: float
+    double_buffer: bool
+    dram_gbps: float
+
+    def __post_init__(self):
+        _positive("memory", weight_spad_kib=self.weight_spad_kib, act_spad_kib=self.act_spad_kib,
+                  out_spad_kib=self.out_spad_kib, dram_gbps=self.dram_gbps)
+
+
+@dataclass(frozen=True)
+class TopNConfig:
+    """The online top-N-of-M unit: L lanes, each taking m cycles per group."""
+
+    lanes: int
+
+    def __post_init__(self):
+        _positive("topn", lanes=self.lanes)
+
+
+@dataclass(frozen=True)
+class EnergyConfig:
+    """Per-action energies (pJ) and static power (mW); defaults cite Horowitz, ISSCC 2014."""
+
+    mac_pj: float
+    mux_pj: float
+    reg_pj_per_byte: float
+    spad_small_pj_per_byte: float
+    spad_medium_pj_per_byte: float
+    spad_large_pj_per_byte: float
+    dram_pj_per_byte: float
+    fp32_update_pj: float
+    topn_compare_pj: float
+    static_mw: float
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            _require(v >= 0, f"config [energy] {f.name} = {v!r}: must be >= 0")
+
+
+_SECTIONS = {"array": ArrayConfig, "memory": MemoryConfig, "topn": TopNConfig, "energy": EnergyConfig}
+
+
+@dataclass(frozen=True)
+class AcceleratorConfig:
+    """The whole accelerator: the one config object algo, sim and hw all read."""
+
+    name: str
+    array: ArrayConfig
+    memory: MemoryConfig
+    topn: TopNConfig
+    energy: EnergyConfig
+
+    def to_dict(self):
+        """Plain-data form (patterns as 'n:m' strings), the inverse of `from_dict`."""
+        d = asdict(self)
+        d["array"]["patterns"] = [str(p) for p in self.array.patterns]
+        d["array"]["dataflows"] = list(self.array.dataflows)
+        return d
+
+    def to_toml(self):
+        """TOML text that `load_config` reads back to an equal config."""
+        return tomli_w.dumps(self.to_dict())
+
+    def replace(self, **sections):
+        """A copy with some fields changed, e.g. ``cfg.replace(array={"rows": 8})``; validated."""
+        d = self.to_dict()
+        for section, changes in sections.items():
+            if section == "name":
+                d["name"] = changes
+            else:
+                d.setdefault(section, {}).update(changes)
+        return from_dict(d)
+
+
+def _type_ok(expected, value):
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is str:
+        return isinstance(value, str)
+    if expected is tuple:
+        return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+    return True
+
+
+def _build_section(name, cls, values):
+    if not isinstance(values, dict):
+        raise NmsatError(f"config [{name}]: expected a table, got {values!r}")
+    known = {f.name: f for f in fields(cls)}
+    for key in values:
+        _require(key in known, f"config [{name}]: unknown key {key!r}")
+    for key in known:
+        _require(key in values, f"config [{name}]: missing key {key!r}")
+    for key, f in known.items():
+        _require(_type_ok(f.type, values[key]),
+                 f"config [{name}] {key} = {values[key]!r}: expected {f.type.__name__}")
+    kwargs = {k: (float(v) if known[k].type is float else v) for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def from_dict(data):
+    """Build and validate an `AcceleratorConfig` from a complete plain dict."""
+    if not isinstance(data, dict):
+        raise NmsatError(f"config: expected a table, got {type(data).__name__}")
+    for key in data:
+        _require(key == "name" or key in _SECTIONS, f"config: unknown section or key {key!r}")
+    name = data.get("name", "custom")
+    _require(isinstance(name, str), f"config name = {name!r}: expected a string")
+    sections = {s: _build_section(s, cls, data.get(s, {})) for s, cls in _SECTIONS.items()}
+    return AcceleratorConfig(name=name, **sections)
+
+
+def _read_toml(text, source):
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise NmsatError(f"{source}: malformed TOML: {e}") from None
+
+
+def default_config():
+    """The shipped default config (a SAT-class FPGA training accelerator)."""
+    text = resources.files("nmsat").joinpath("data/default.toml").read_text()
+    return from_dict(_read_toml(text, "default.toml"))
+
+
+def load_config(path=None):
+    """Load a TOML config over the defaults; None gives the defaults."""
+    base = default_config().to_dict()
+    if path is None:
+        return from_dict(base)
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise NmsatError(f"config file {str(path)!r}: {e.strerror}") from None
+    user = _read_toml(text, f"config file {str(path)!r}")
+    for key, value in user.items():
+        if key in _SECTIONS and isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return from_dict(base)

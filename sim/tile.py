@@ -1,0 +1,142 @@
+"""Exact tile model: the cycle count, per-cycle PE activity and numeric result of one array tile.
+
+This is the executable form of docs/architecture.md; the RTL is checked against it cycle for cycle.
+Cycle functions are plain arithmetic and accept numpy arrays, so the layer model vectorizes over them.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nmsat.errors import NmsatError
+from nmsat.nm import NMPattern, compress
+
+# Fixed pipeline latencies of the RTL (scratchpad read + output write registers), checked by tests/hw.
+WS_OVERHEAD = 2
+OS_OVERHEAD = 2
+TOPN_LATENCY = 1
+
+
+def window(array, pattern):
+    """Reduction elements per PE per cycle, E: P dense, P*m/n under `pattern`."""
+    return array.reduction_per_cycle(pattern)
+
+
+def ws_cycles(array, t):
+    """Cycles of a weight-stationary tile streaming `t` rows: preload R, stream T+R+C-2, overhead."""
+    r, c = array.rows, array.cols
+    return r + (np.asarray(t) + r + c - 2) + WS_OVERHEAD
+
+
+def os_cycles(array, s):
+    """Cycles of an output-stationary tile with `s` reduction steps: S+R+C-2, drain R, overhead."""
+    r, c = array.rows, array.cols
+    return (np.asarray(s) + r + c - 2) + r + OS_OVERHEAD
+
+
+def topn_cycles(groups, m, lanes):
+    """Cycles of the top-N unit to compress `groups` groups of `m` with `lanes` lanes."""
+    return -(-np.asarray(groups) // lanes) * m + TOPN_LATENCY
+
+
+def weight_rows(b, pattern, array):
+    """Weight scratchpad rows of operand ``B[N, K]``: (values, indices), each ``[rows, C, P]``.
+
+    Row `s` column `c` covers reduction window ``[s*E, (s+1)*E)`` of ``B[c]``; N may be < C (zeros).
+    """
+    b = np.asarray(b)
+    e, p, cols = window(array, pattern), array.mults_per_pe, array.cols
+    n_out, k = b.shape
+    if n_out > cols:
+        raise NmsatError(f"weight tile has {n_out} output columns, the array has {cols}")
+    rows = -(-k // e)
+    padded = np.zeros((cols, rows * e), dtype=b.dtype)
+    padded[:n_out, :k] = b
+    win = padded.reshape(cols, rows, e).transpose(1, 0, 2)  # [rows, C, E]
+    if pattern is None:
+        return win, np.zeros(win.shape, dtype=np.uint8)
+    c = compress(win, NMPattern.parse(pattern), axis=-1)  # values [rows, C, P/n, n]
+    return c.values.reshape(rows, cols, p), c.indices.reshape(rows, cols, p)
+
+
+def act_rows(a, pattern, array, dataflow):
+    """Activation scratchpad rows, ``[rows, R, E]`` (see docs/architecture.md for WS and OS)."""
+    a = np.asarray(a)
+    e, r = window(array, pattern), array.rows
+    m_rows, k = a.shape
+    if dataflow == "ws":
+        if k > r * e:
+            raise NmsatError(f"WS tile reduction {k} exceeds R*E = {r * e}")
+        padded = np.zeros((m_rows, r * e), dtype=a.dtype)
+        padded[:, :k] = a
+        return padded.reshape(m_rows, r, e)
+    if m_rows > r:
+        raise NmsatError(f"OS tile has {m_rows} rows, the array has {r}")
+    steps = -(-k // e)
+    padded = np.zeros((r, steps * e), dtype=a.dtype)
+    padded[:m_rows, :k] = a
+    return padded.reshape(r, steps, e).transpose(1, 0, 2)
+
+
+def _selected(acts, idx, pattern, p):
+    """Activation each multiplier sees: acts [..., E] and idx [..., P] -> [..., P] (the m-to-1 muxes)."""
+    j = np.arange(p)
+    if pattern is None:
+        return acts[..., :p]
+    pat = NMPattern.parse(pattern)
+    pos = (j // pat.n) * pat.m + idx.astype(np.intp)
+    return np.take_along_axis(acts, pos, axis=-1)
+
+
+@dataclass(frozen=True)
+class TileResult:
+    """Output of one tile: ``y[M, N]`` (int64, wrapped to acc_width for integers) and its cycles."""
+
+    y: np.ndarray
+    cycles: int
+
+
+def run_tile(a, b, pattern, array, dataflow):
+    """Run one tile ``A[M, K] @ B[N, K]^T`` through the PE semantics; returns y and exact cycles."""
+    from nmsat.sim.golden import wrap
+
+    if dataflow not in array.dataflows:
+        raise NmsatError(f"dataflow {dataflow!r} is not supported by this array ({', '.join(array.dataflows)})")
+    array.check_pattern(pattern)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise NmsatError(f"tile shapes {a.shape} and {b.shape} do not match A[M,K] @ B[N,K]^T")
+    vals, idx = weight_rows(b, pattern, array)  # [S, C, P]
+    acts = act_rows(a, pattern, array, dataflow)  # WS [T, R, E]; OS [S, R, E]
+    p = array.mults_per_pe
+    if dataflow == "ws":
+        if vals.shape[0] > array.rows:
+            raise NmsatError(f"WS tile needs {vals.shape[0]} weight rows, the array has {array.rows}")
+        s = vals.shape[0]
+        sel = _selected(acts[:, :s, None, :], idx[None], pattern, p)  # [T, S, C, P]
+        y = np.einsum("tscp,scp->tc", sel.astype(np.int64), vals.astype(np.int64))
+        cycles = int(ws_cycles(array, a.shape[0]))
+    else:
+        sel = _selected(acts[:, :, None, :], idx[:, None], pattern, p)  # [S, R, C, P]
+        y = np.einsum("srcp,scp->rc", sel.astype(np.int64), vals[:, :, :].astype(np.int64))
+        cycles = int(os_cycles(array, acts.shape[0]))
+    y = wrap(y[: a.shape[0], : b.shape[0]], array.acc_width)
+    return TileResult(y=y, cycles=cycles)
+
+
+def activity(array, dataflow, t):
+    """Debug view: bool ``[cycles, R, C]``, True where PE (r, c) does a useful MAC that cycle.
+
+    `t` is the streamed rows (WS) or reduction steps (OS); cycle 0 is the command handshake.
+    """
+    r, c = array.rows, array.cols
+    if dataflow == "ws":
+        total, start = int(ws_cycles(array, t)), r + WS_OVERHEAD // 2
+    else:
+        total, start = int(os_cycles(array, t)), OS_OVERHEAD // 2
+    act = np.zeros((total, r, c), dtype=bool)
+    rr, cc = np.meshgrid(np.arange(r), np.arange(c), indexing="ij")
+    steps = np.arange(t)[:, None, None]
+    cyc = start + steps + rr[None] + cc[None]
+    act[cyc, np.broadcast_to(rr, cyc.shape), np.broadcast_to(cc, cyc.shape)] = True
+    return act
