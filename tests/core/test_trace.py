@@ -1,0 +1,61 @@
+"""Trace schema: round-trip with masks, versioning, malformed files rejected with the field named."""
+
+import json
+
+import numpy as np
+import pytest
+
+from nmsat import trace
+from nmsat.errors import NmsatError
+from nmsat.nm import NMPattern, nm_mask
+
+
+def _trace():
+    w = np.random.default_rng(0).normal(size=(6, 8, 3, 3))
+    masks = {"conv1": {"ff": nm_mask(w, "2:4", axis=1), "bp": nm_mask(w, "2:4", axis=0)}}
+    gemms = (trace.Gemm("conv1", "FF", 512, 6, 72, NMPattern(2, 4)),
+             trace.Gemm("conv1", "BP", 512, 72, 6, NMPattern(2, 4)),
+             trace.Gemm("conv1", "WG", 6, 72, 512), trace.Gemm("attn", "FF", 64, 64, 16, count=4))
+    return trace.Trace("toy", "bdwp", NMPattern(2, 4), 8, gemms, step=3, masks=masks)
+
+
+def test_round_trip_with_masks(tmp_path):
+    t = _trace()
+    path = tmp_path / "t.json"
+    t.save(path)
+    back = trace.load(path)
+    assert back.gemms == t.gemms and back.pattern == t.pattern and back.step == 3
+    for kind in ("ff", "bp"):
+        assert np.array_equal(back.masks["conv1"][kind], t.masks["conv1"][kind])
+    assert t.gemms[3].macs == 64 * 64 * 16 * 4
+
+
+def _mutate(change):
+    obj = json.loads(_trace().to_json())
+    change(obj)
+    return json.dumps(obj)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda o: o.update(version=2), "unsupported trace version 2"),
+    (lambda o: o.update(schema="x"), "not an nmsat trace"),
+    (lambda o: o.update(method="magic"), "unknown method 'magic'"),
+    (lambda o: o["gemms"][1].update(m=-1), r"gemms\[1\].m: must be a positive int, got -1"),
+    (lambda o: o["gemms"][0].update(k="7"), r"gemms\[0\].k: expected int"),
+    (lambda o: o["gemms"][0].update({"pass": "XX"}), "unknown pass 'XX'"),
+    (lambda o: o["gemms"][0].update(sparse="8:4"), "bad N:M pattern 8:4"),
+    (lambda o: o["gemms"][0].pop("layer"), "missing key 'layer'"),
+    (lambda o: o["masks"]["conv1"]["ff"].update(bits="AAAA"), "do not hold a mask of shape"),
+    (lambda o: o["masks"]["conv1"]["ff"].update(bits="!!"), "not valid base64"),
+])
+def test_malformed_trace_rejected(change, message):
+    with pytest.raises(NmsatError, match=message) as e:
+        trace.from_json(_mutate(change), source="t.json")
+    assert "\n" not in str(e.value)
+
+
+def test_not_json_and_missing_file():
+    with pytest.raises(NmsatError, match="not valid JSON"):
+        trace.from_json("{", source="t.json")
+    with pytest.raises(NmsatError, match="No such file"):
+        trace.load("/nonexistent/t.json")
