@@ -158,7 +158,8 @@ def from_json(text, source="trace"):
     if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
         raise NmsatError(f"{source}: not an nmsat trace (schema must be {SCHEMA!r})")
     if obj.get("version") != VERSION:
-        raise NmsatError(f"{source}: unsupported trace version {obj.get('version')!r} (this nmsat reads {VERSION})")
+        raise NmsatError(f"{source}: unsupported trace version {obj.get('version')!r} "
+                         f"(this nmsat reads {VERSION})")
     method = _get(obj, "method", str, source)
     if method not in METHODS:
         _bad(f"{source}.method", f"unknown method {method!r} (use {', '.join(METHODS)})")

@@ -1,4 +1,4 @@
-"""The golden GEMM: the one numeric reference that torch, Amaranth-sim and cocotb results are checked against."""
+"""The golden GEMM: the numeric reference that torch, Amaranth-sim and cocotb results are checked against."""
 
 import numpy as np
 

@@ -101,7 +101,8 @@ def run_tile(a, b, pattern, array, dataflow):
     from nmsat.sim.golden import wrap
 
     if dataflow not in array.dataflows:
-        raise NmsatError(f"dataflow {dataflow!r} is not supported by this array ({', '.join(array.dataflows)})")
+        supported = ", ".join(array.dataflows)
+        raise NmsatError(f"dataflow {dataflow!r} is not supported by this array ({supported})")
     array.check_pattern(pattern)
     a, b = np.asarray(a), np.asarray(b)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
