@@ -1,0 +1,164 @@
+"""N:M layers (`NMLinear`, `NMConv2d`) and `sparsify_` / `densify_` to swap them into a model in place.
+
+Semantics of one training step of an N:M layer with dense master weight ``W[out, in, ...]``:
+
+* FF: ``Y = X (W . Mff)^T`` (conv: ``conv(X, W . Mff)``); ``Mff`` keeps the n largest ``|W|`` of every
+  m consecutive weights along the input-channel axis (conv: at each kernel position);
+* BP: ``dX`` uses ``W . Mbp`` for ``bdwp`` (``Mbp``: n:m along the *output*-channel axis),
+  ``W . Mff`` for ``srste`` and ``W`` for ``dense``;
+* WG: ``dW = dY^T X`` (dense, straight-through to ``W``) ``+ decay * (1 - Mff) . W`` when decay > 0
+  (``srste`` and ``bdwp``);
+* masks follow `nmsat.nm.nm_mask` and are recomputed from ``W`` at training forwards number
+  0, k, 2k, ... (``k = config.interval``); an eval-mode forward uses masks of the current ``W``.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+
+from nmsat.algo.functions import NMConv2dFn, NMLinearFn
+from nmsat.algo.masks import bp_mask, ff_mask
+from nmsat.algo.nmconfig import NMConfig
+from nmsat.errors import NmsatError
+
+
+class _NMMixin:
+    """Mask state and per-step mask refresh shared by the N:M layers."""
+
+    def _init_nm(self, config):
+        self.nm = config
+        self.nm_step = 0
+        self.register_buffer("mask_ff", None, persistent=False)
+        self.register_buffer("mask_bp", None, persistent=False)
+
+    def compute_masks(self):
+        """(Mff, Mbp) of the current dense weight; Mbp is None unless the method is bdwp."""
+        pattern = self.nm.pattern
+        mbp = bp_mask(self.weight, pattern) if self.nm.method == "bdwp" else None
+        return ff_mask(self.weight, pattern), mbp
+
+    def refresh_masks(self):
+        """Recompute and store the masks from the current dense weight."""
+        self.mask_ff, self.mask_bp = self.compute_masks()
+
+    def _step_masks(self):
+        if not self.training:
+            return self.compute_masks()
+        if self.mask_ff is None or self.nm_step % self.nm.interval == 0:
+            self.refresh_masks()
+        self.nm_step += 1
+        return self.mask_ff, self.mask_bp
+
+    def _nm_operands(self):
+        """(Mff, BP weight, decay) for the autograd function of this step."""
+        mff, mbp = self._step_masks()
+        w = self.weight.detach()
+        return mff, w * (mbp if mbp is not None else mff), float(self.nm.decay)
+
+    def extra_repr(self):
+        return f"{super().extra_repr()}, method={self.nm.method}, pattern={self.nm.n}:{self.nm.m}"
+
+
+class NMLinear(_NMMixin, nn.Linear):
+    """`nn.Linear` trained with N:M sparsity (see the module docstring for the exact semantics)."""
+
+    def __init__(self, in_features, out_features, bias=True, config=None, device=None, dtype=None):
+        super().__init__(in_features, out_features, bias, device, dtype)
+        self._init_nm(config or NMConfig())
+
+    def forward(self, x):
+        if self.nm.method == "dense":
+            return super().forward(x)
+        mff, w_bp, decay = self._nm_operands()
+        return NMLinearFn.apply(x, self.weight, self.bias, mff, w_bp, decay)
+
+
+class NMConv2d(_NMMixin, nn.Conv2d):
+    """`nn.Conv2d` trained with N:M sparsity (groups along input channels at each kernel position)."""
+
+    def __init__(self, *args, config=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_nm(config or NMConfig())
+
+    def forward(self, x):
+        if self.nm.method == "dense":
+            return super().forward(x)
+        mff, w_bp, decay = self._nm_operands()
+        return NMConv2dFn.apply(x, self.weight, self.bias, mff, w_bp, decay,
+                                self.stride, self.padding, self.dilation, self.groups)
+
+
+def _clone_linear(cls, old, **extra):
+    new = cls(old.in_features, old.out_features, old.bias is not None, device="meta", **extra)
+    new.weight, new.bias = old.weight, old.bias
+    return new
+
+
+def _clone_conv(cls, old, name, **extra):
+    if old.padding_mode != "zeros" or isinstance(old.padding, str):
+        raise NmsatError(f"layer {name!r}: padding={old.padding!r}, padding_mode={old.padding_mode!r} "
+                         "not supported (use integer zero padding)")
+    new = cls(old.in_channels, old.out_channels, old.kernel_size, old.stride, old.padding, old.dilation,
+              old.groups, old.bias is not None, device="meta", **extra)
+    new.weight, new.bias = old.weight, old.bias
+    return new
+
+
+def default_filter(config):
+    """The default layer choice: a layer is N:M when its in-channels per group are a multiple of m.
+
+    So every reduction group is full (image stems with 1 or 3 input channels stay dense).
+    """
+    return lambda name, module: module.weight.shape[1] % config.m == 0
+
+
+def _replace(model, name, new):
+    parent, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, child, new)
+
+
+def sparsify_(model, config, filter_fn=None):
+    """Swap, in place, the `nn.Linear` / `nn.Conv2d` layers accepted by ``filter_fn(name, module)``
+    (default `default_filter`) for `NMLinear` / `NMConv2d` sharing the same parameters; returns model."""
+    if not isinstance(config, NMConfig):
+        raise NmsatError(f"sparsify_: config must be an NMConfig, got {type(config).__name__}")
+    keep = filter_fn or default_filter(config)
+    for name, module in list(model.named_modules()):
+        if type(module) is nn.Linear and keep(name, module):
+            _replace(model, name, _clone_linear(NMLinear, module, config=config))
+        elif type(module) is nn.Conv2d and keep(name, module):
+            _replace(model, name, _clone_conv(NMConv2d, module, name, config=config))
+    return model
+
+
+def densify_(model, prune=False):
+    """Swap N:M layers back to plain `nn.Linear` / `nn.Conv2d` in place (same parameters); returns model.
+
+    With ``prune=True`` the weights are first multiplied by their current FF mask (the deployable model).
+    """
+    for name, module in list(nm_layers(model).items()):
+        if prune and module.nm.method != "dense":
+            with torch.no_grad():
+                module.weight.mul_(module.compute_masks()[0])
+        if isinstance(module, NMLinear):
+            _replace(model, name, _clone_linear(nn.Linear, module))
+        else:
+            _replace(model, name, _clone_conv(nn.Conv2d, module, name))
+    return model
+
+
+def nm_layers(model):
+    """{name: layer} of the N:M layers of `model`, in module order."""
+    return {name: m for name, m in model.named_modules() if isinstance(m, _NMMixin)}
+
+
+def layer_masks(model):
+    """The masks of the last training step as numpy bools in W's shape: {layer: {"ff": .., "bp": ..}}."""
+    out = {}
+    for name, layer in nm_layers(model).items():
+        if layer.mask_ff is None:
+            continue
+        out[name] = {"ff": layer.mask_ff.cpu().numpy().astype(np.bool_)}
+        if layer.mask_bp is not None:
+            out[name]["bp"] = layer.mask_bp.cpu().numpy().astype(np.bool_)
+    return out
