@@ -1,0 +1,14 @@
+"""Shared fixtures of the hw tests: one cached build folder for all cocotb runs."""
+
+from pathlib import Path
+
+import pytest
+
+BUILD_ROOT = Path(__file__).parent / "sim_build"
+
+
+@pytest.fixture(scope="session")
+def hw_build_root():
+    """Cocotb builds, cached across sessions by content hash (ignored by git)."""
+    BUILD_ROOT.mkdir(exist_ok=True)
+    return BUILD_ROOT
