@@ -11,9 +11,11 @@ import numpy as np
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern, compress
 
-# Fixed pipeline latencies of the RTL (scratchpad read + output write registers), checked by tests/hw.
+# Fixed pipeline latencies of the RTL, checked by tests/hw. WS 2: the scratchpad-read register before the
+# preload, and the bottom accumulator register before the output write (the first activation read overlaps
+# the preload). OS 1: the scratchpad-read register (the drain starts as the last accumulator settles).
 WS_OVERHEAD = 2
-OS_OVERHEAD = 2
+OS_OVERHEAD = 1
 TOPN_LATENCY = 1
 
 
@@ -132,9 +134,9 @@ def activity(array, dataflow, t):
     """
     r, c = array.rows, array.cols
     if dataflow == "ws":
-        total, start = int(ws_cycles(array, t)), r + WS_OVERHEAD // 2
+        total, start = int(ws_cycles(array, t)), r + 1  # preload R, then one scratchpad-read cycle
     else:
-        total, start = int(os_cycles(array, t)), OS_OVERHEAD // 2
+        total, start = int(os_cycles(array, t)), 1  # one scratchpad-read cycle
     act = np.zeros((total, r, c), dtype=bool)
     rr, cc = np.meshgrid(np.arange(r), np.arange(c), indexing="ij")
     steps = np.arange(t)[:, None, None]

@@ -1,0 +1,41 @@
+"""Bit layouts shared by the RTL blocks and the stream payloads (documented in docs/hw-interface.md)."""
+
+from amaranth import signed, unsigned
+from amaranth.lib import data
+
+
+def weight_layout(p):
+    """One PE's weights: `P` values (signed D bits) then `P` in-group indices (IB bits), LSB first."""
+    return data.StructLayout({"val": data.ArrayLayout(signed(p.data_width), p.mults),
+                              "idx": data.ArrayLayout(unsigned(p.idx_width), p.mults)})
+
+
+def act_layout(p):
+    """One array row's activation window: `e_max` signed D-bit elements, element 0 at the LSB."""
+    return data.ArrayLayout(signed(p.data_width), p.e_max)
+
+
+def control_layout(p):
+    """Controls broadcast to every PE each cycle."""
+    return data.StructLayout({"ws": 1, "w_shift": 1, "clear": 1, "drain": 1, "mode": p.mode_width})
+
+
+def weight_row_layout(p):
+    """A weight scratchpad row: column c's `weight_layout` at bit ``c * P * (D + IB)``."""
+    return data.ArrayLayout(weight_layout(p), p.cols)
+
+
+def act_row_layout(p):
+    """An activation scratchpad row: array row r's window at bit ``r * e_max * D``."""
+    return data.ArrayLayout(act_layout(p), p.rows)
+
+
+def out_row_layout(p):
+    """An output row: column c's signed A-bit result at bit ``c * A``."""
+    return data.ArrayLayout(signed(p.acc_width), p.cols)
+
+
+def command_layout(p):
+    """The command word, LSB first: dataflow (0 WS, 1 OS), accumulate, drain, mode, count."""
+    return data.StructLayout({"os": 1, "accumulate": 1, "drain": 1, "mode": p.mode_width,
+                              "count": p.count_width})

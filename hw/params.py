@@ -1,0 +1,87 @@
+"""Hardware parameters of the core derived from an `AcceleratorConfig`, and what the RTL cannot build."""
+
+from dataclasses import dataclass
+
+from nmsat.errors import NmsatError
+
+
+@dataclass(frozen=True)
+class CoreParams:
+    """Sizes of the datapath and scratchpads (see docs/hw-interface.md for every derived width)."""
+
+    rows: int
+    cols: int
+    mults: int  # P
+    data_width: int  # D
+    acc_width: int  # A
+    patterns: tuple  # NMPattern, in config order; mode k >= 1 is patterns[k - 1], mode 0 is dense
+    w_depth: int
+    a_depth: int
+    o_depth: int
+
+    @property
+    def e_max(self):
+        """Activation elements per array row per cycle: P * max(m/n), P when dense only."""
+        return max([self.mults] + [self.mults * p.m // p.n for p in self.patterns])
+
+    @property
+    def idx_width(self):
+        """Bits of one stored in-group index: log2 of the largest m (1 when dense only)."""
+        return max([1] + [p.index_bits for p in self.patterns])
+
+    @property
+    def mode_width(self):
+        """Bits of the mode field: mode 0 is dense, mode k is the k-th configured pattern."""
+        return max(1, len(self.patterns).bit_length())
+
+    @property
+    def count_width(self):
+        """Bits of the command's count field (T for WS, S for OS)."""
+        return max(self.a_depth, self.w_depth).bit_length()
+
+    @property
+    def w_row_bits(self):
+        return self.cols * self.mults * (self.data_width + self.idx_width)
+
+    @property
+    def a_row_bits(self):
+        return self.rows * self.e_max * self.data_width
+
+    @property
+    def o_row_bits(self):
+        return self.cols * self.acc_width
+
+    def mode_of(self, pattern):
+        """Mode number of `pattern` (None is dense)."""
+        return 0 if pattern is None else 1 + self.patterns.index(pattern)
+
+    def to_dict(self):
+        """Plain-data form for JSON sidecars and testbenches."""
+        return {"rows": self.rows, "cols": self.cols, "mults": self.mults, "data_width": self.data_width,
+                "acc_width": self.acc_width, "patterns": [str(p) for p in self.patterns],
+                "w_depth": self.w_depth, "a_depth": self.a_depth, "o_depth": self.o_depth,
+                "e_max": self.e_max, "idx_width": self.idx_width, "mode_width": self.mode_width,
+                "count_width": self.count_width}
+
+
+def _depth(kib, row_bits):
+    return int(kib * 8192) // row_bits
+
+
+def core_params(cfg):
+    """`CoreParams` of `cfg`; `NmsatError` (one line) for a configuration the RTL does not implement."""
+    a, mem = cfg.array, cfg.memory
+    if set(a.dataflows) != {"ws", "os"}:
+        raise NmsatError(f"config [array] dataflows = {list(a.dataflows)}: the RTL implements both 'ws' and "
+                         "'os' and needs both listed")
+    p = CoreParams(rows=a.rows, cols=a.cols, mults=a.mults_per_pe, data_width=a.data_width,
+                   acc_width=a.acc_width, patterns=tuple(a.patterns), w_depth=0, a_depth=0, o_depth=0)
+    depths = {"weight_spad_kib": _depth(mem.weight_spad_kib, p.w_row_bits),
+              "act_spad_kib": _depth(mem.act_spad_kib, p.a_row_bits),
+              "out_spad_kib": _depth(mem.out_spad_kib, p.o_row_bits)}
+    for key, depth in depths.items():
+        if depth < a.rows:
+            raise NmsatError(f"config [memory] {key} = {getattr(mem, key)}: holds {depth} rows of this "
+                             f"array, the RTL needs at least rows = {a.rows}")
+    return CoreParams(**{**p.__dict__, "w_depth": depths["weight_spad_kib"],
+                         "a_depth": depths["act_spad_kib"], "o_depth": depths["out_spad_kib"]})

@@ -1,0 +1,119 @@
+"""Random tiles through the RTL core (cocotb) against the golden GEMM and the exact tile model."""
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from nmsat.hw.cocotb_sim import run_cocotb
+from nmsat.hw.core import Core
+from nmsat.hw.packing import pack_act_row, pack_command, pack_weight_row, unpack_out_row
+from nmsat.hw.params import core_params
+from nmsat.hw.verilog import to_verilog
+from nmsat.sim.golden import golden_gemm, wrap
+from nmsat.sim.tile import act_rows, run_tile, weight_rows, window
+
+TOPLEVEL = "nmsat_core"
+DEFAULT_BUILD_ROOT = Path(".cache") / "nmsat-hw-sim"
+SHAPE_KINDS = ("unit", "ragged", "narrow", "random")
+
+
+@lru_cache(maxsize=8)
+def core_verilog(params):
+    """Verilog of the core for `params` (cached: conversion takes seconds)."""
+    return to_verilog(Core(params), TOPLEVEL)
+
+
+def _shape(rng, kind, p, dataflow, pattern, e, max_steps):
+    """(M, N, K) of one tile: 'unit' T=1 / M=1 (and S=1 in OS), 'ragged' K not a multiple of m (P dense),
+    'narrow' N < C and M < R, 'random' anything that fits."""
+    group = pattern.m if pattern is not None else p.mults
+    n = int(rng.integers(1, p.cols + 1))
+    if dataflow == "ws":
+        k_max, m_rows = p.rows * e, int(rng.integers(1, min(p.a_depth, p.o_depth, 12) + 1))
+    else:
+        k_max, m_rows = max_steps * e, int(rng.integers(1, p.rows + 1))
+    k = int(rng.integers(1, k_max + 1))
+    if kind == "unit":
+        m_rows = 1
+        k = k if dataflow == "ws" else int(rng.integers(1, e + 1))
+    elif kind == "ragged":
+        k = int(rng.choice([x for x in range(1, k_max + 1) if x % group])) if k_max > group else k
+    elif kind == "narrow":
+        n = max(1, p.cols - 1 - int(rng.integers(0, p.cols)))
+        m_rows = max(1, p.rows - 1) if dataflow == "os" else m_rows
+    return m_rows, n, k
+
+
+def _operand(rng, shape, width):
+    lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    x = rng.integers(lo, hi + 1, size=shape)
+    if rng.random() < 0.2:  # extremes stress the wrap-around
+        x = rng.choice([lo, hi, lo + 1, 0, -1], size=shape)
+    return x
+
+
+def make_cases(cfg, n_cases, seed):
+    """Case descriptions: every (dataflow, mode) pair in turn, shape kinds in turn, some accumulating."""
+    p, arr = core_params(cfg), cfg.array
+    rng = np.random.default_rng(seed)
+    modes = [None, *p.patterns]
+    cases = []
+    for i in range(n_cases):
+        dataflow, pattern = ("ws", "os")[i % 2], modes[(i // 2) % len(modes)]
+        kind = SHAPE_KINDS[(i // (2 * len(modes))) % len(SHAPE_KINDS)]
+        e = window(arr, pattern)
+        m_rows, n, k = _shape(rng, kind, p, dataflow, pattern, e, min(p.w_depth, p.a_depth, 6))
+        count = 2 if rng.random() < 0.25 else 1
+        ops = [(_operand(rng, (m_rows, k), p.data_width), _operand(rng, (n, k), p.data_width))
+               for _ in range(count)]
+        cases.append({"dataflow": dataflow, "pattern": pattern, "kind": kind, "shape": [m_rows, n, k],
+                      "ops": ops})
+    return cases
+
+
+def _tiles(p, arr, case):
+    """Tile programs for the testbench, the expected drained rows and the model cycles of one case."""
+    dataflow, pattern, tiles = case["dataflow"], case["pattern"], []
+    total = 0
+    for j, (a, b) in enumerate(case["ops"]):
+        vals, idx = weight_rows(b, pattern, arr)
+        acts = act_rows(a, pattern, arr, dataflow)
+        last = j == len(case["ops"]) - 1
+        count = a.shape[0] if dataflow == "ws" else acts.shape[0]
+        out_rows = a.shape[0] if dataflow == "ws" else p.rows
+        cmd = pack_command(p, dataflow, p.mode_of(pattern), count, accumulate=j > 0, drain=last)
+        tiles.append({"cmd": cmd,
+                      "wrows": [pack_weight_row(p, v, i) for v, i in zip(vals, idx, strict=True)],
+                      "arows": [pack_act_row(p, w) for w in acts],
+                      "drain_rows": out_rows if last else 0})
+        total = total + golden_gemm(a, b, pattern, p.acc_width)
+    expect = np.zeros((out_rows, p.cols), dtype=np.int64)
+    expect[: total.shape[0], : total.shape[1]] = wrap(total, p.acc_width)
+    model = int(run_tile(*case["ops"][0], pattern, arr, dataflow).cycles)
+    return tiles, expect, model
+
+
+def run_validation(cfg, n_cases, simulator, seed, build_root=DEFAULT_BUILD_ROOT, idle=0.3, stall=0.3):
+    """Run `n_cases` random tiles of `cfg` on `simulator`; one dict per case (see keys below)."""
+    p, arr = core_params(cfg), cfg.array
+    cases = make_cases(cfg, n_cases, seed)
+    programs = [_tiles(p, arr, c) for c in cases]
+    tiles = [t for prog, _, _ in programs for t in prog]
+    max_cycles = 1000 + 20 * sum(model + len(t["wrows"]) + len(t["arows"]) + t["drain_rows"]
+                                 for prog, _, model in programs for t in prog)
+    params = {"seed": seed, "idle": idle, "stall": stall, "max_cycles": max_cycles, "tiles": tiles}
+    run = run_cocotb(core_verilog(p), TOPLEVEL, "nmsat.hw.tb_core", simulator, params, build_root)
+    results, pos = [], 0
+    for case, (prog, expect, model) in zip(cases, programs, strict=True):
+        measured = run.outputs[pos: pos + len(prog)]
+        pos += len(prog)
+        got = np.array([unpack_out_row(p, w) for w in measured[-1]["rows"]], dtype=np.int64)
+        rtl = [m["cycles"] for m in measured]
+        results.append({
+            "dataflow": case["dataflow"], "mode": str(case["pattern"] or "dense"), "kind": case["kind"],
+            "shape": case["shape"], "tiles": len(prog), "rtl_cycles": rtl, "model_cycles": model,
+            "cycles_equal": all(c == model for c in rtl),
+            "results_equal": got.shape == expect.shape and bool((got == expect).all()),
+        })
+    return results
