@@ -78,18 +78,22 @@ def _capacity(kib, memory):
     return kib * 1024 / (2 if memory.double_buffer else 1)
 
 
-def max_chunk(cfg, pattern, dataflow):
-    """Largest chunk the scratchpads allow: WS streamed rows T, OS reduction steps S."""
+def max_chunk(gemm, cfg, pattern, dataflow):
+    """Largest chunk the scratchpads allow for `gemm`: WS streamed rows T, OS reduction steps S.
+
+    A WS row holds the ``min(K, R*E)`` operands one K fold uses; an OS step holds ``min(M, R)`` rows
+    of ``E`` operands and ``min(N, C)`` columns of ``P`` weights (values + indices)."""
     a, mem = cfg.array, cfg.memory
     e = window(a, pattern)
-    act_row = a.rows * e * operand_bytes(a)
     if dataflow == "ws":
-        limit = min(_capacity(mem.act_spad_kib, mem) // act_row,
-                    _capacity(mem.out_spad_kib, mem) // (a.cols * acc_bytes(a)))
+        act_row = min(a.rows, cdiv(gemm.k, e)) * e * operand_bytes(a)
+        out_row = min(a.cols, gemm.n) * acc_bytes(a)
+        limit = min(_capacity(mem.act_spad_kib, mem) // act_row, _capacity(mem.out_spad_kib, mem) // out_row)
         what = "streamed row"
     else:
         idx = 0 if pattern is None else NMPattern.parse(pattern).index_bits / 8
-        w_row = a.cols * a.mults_per_pe * (operand_bytes(a) + idx)
+        act_row = min(a.rows, gemm.m) * e * operand_bytes(a)
+        w_row = min(a.cols, gemm.n) * a.mults_per_pe * (operand_bytes(a) + idx)
         limit = min(_capacity(mem.act_spad_kib, mem) // act_row, _capacity(mem.weight_spad_kib, mem) // w_row)
         what = "reduction step"
     if limit < 1:
@@ -102,7 +106,7 @@ def candidates(gemm, cfg, pattern, dataflow):
     the largest chunk whose ``T x K`` rows of A fit the activation scratchpad)."""
     e = window(cfg.array, pattern)
     extent = gemm.m if dataflow == "ws" else cdiv(gemm.k, e)
-    top = min(max_chunk(cfg, pattern, dataflow), extent)
+    top = min(max_chunk(gemm, cfg, pattern, dataflow), extent)
     balanced = cdiv(extent, cdiv(extent, top))
     sizes = {top, balanced, max(1, top // 2), max(1, top // 4)}
     if dataflow == "ws":
