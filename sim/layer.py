@@ -26,6 +26,7 @@ class GemmResult:
     """Cycles, traffic, work and energy of one GEMM (all repeats) under one tiling."""
 
     tiling: object
+    pattern: object
     tiles: int
     compute_cycles: int
     stall_cycles: int
@@ -83,7 +84,7 @@ def _result(gemm, cfg, pattern, tiling, t):
     compute = int(tot["cycles"])
     energy = {c: v * count for c, v in tile_energy(t, cfg, pattern, tiling.dataflow).items()}
     return GemmResult(
-        tiling=tiling, tiles=int(tot["tiles"]) * count, compute_cycles=compute * count,
+        tiling=tiling, pattern=pattern, tiles=int(tot["tiles"]) * count, compute_cycles=compute * count,
         stall_cycles=int(np.ceil(_stall(t, cfg))) * count,
         fill_drain_cycles=(compute - int(tot["steps"])) * count,
         macs=int(tot["macs"]) * count, mults=int(tot["mults"]) * count,
@@ -107,8 +108,10 @@ def check_dataflow(cfg, dataflow):
 def best_gemm(gemm, cfg, pattern, dataflow):
     """The GEMM result for a dataflow policy: the fixed policy's default tiling for 'ws'/'os'; for
     'best', the fewest-cycles result (ties: less energy) over every supported dataflow's candidates,
-    evaluated in order of a lower bound and stopped once the bound exceeds the best found (exact: no
-    tiling skipped could have won). Results are cached by shape, so repeated layers are searched once."""
+    for a sparse GEMM also run in dense mode on its pruned weights (`GemmResult.pattern` says which;
+    dense mode wins where K is too short for compression to pay, e.g. K < m), evaluated in order of
+    a lower bound and stopped once the bound exceeds the best found (exact: no tiling skipped could
+    have won). Results are cached by shape, so repeated layers are searched once."""
     check_dataflow(cfg, dataflow)
     return _best_shape(Gemm("", "FF", gemm.m, gemm.n, gemm.k, count=gemm.count), cfg, pattern, dataflow)
 
@@ -117,14 +120,15 @@ def best_gemm(gemm, cfg, pattern, dataflow):
 def _best_shape(gemm, cfg, pattern, dataflow):
     if dataflow != "best":
         return run_gemm(gemm, cfg, pattern, default_tiling(gemm, cfg, pattern, dataflow))
-    tiled = [(t, tile_arrays(gemm, cfg, pattern, t))
-             for d in cfg.array.dataflows for t in candidates(gemm, cfg, pattern, d)]
-    tiled.sort(key=lambda x: _lower_bound(x[1], cfg))
+    tiled = [(p, t, tile_arrays(gemm, cfg, p, t))
+             for p in dict.fromkeys((pattern, None)) for d in cfg.array.dataflows
+             for t in candidates(gemm, cfg, p, d)]
+    tiled.sort(key=lambda x: _lower_bound(x[2], cfg))
     best = None
-    for tiling, t in tiled:
+    for p, tiling, t in tiled:
         if best is not None and _lower_bound(t, cfg) * gemm.count > best.cycles:
             break
-        r = _result(gemm, cfg, pattern, tiling, t)
+        r = _result(gemm, cfg, p, tiling, t)
         if best is None or (r.cycles, r.energy_total_pj) < (best.cycles, best.energy_total_pj):
             best = r
     return best

@@ -4,9 +4,9 @@
 * ``srste``: forward-only N:M hardware (SR-STE): FF sparse, BP and WG dense.
 * ``bdwp``: bidirectional weight pruning: FF and BP sparse, WG dense.
 
-Layers are sparse-capable ("prunable") if the trace marks any of their GEMMs sparse; a trace with no
-sparse GEMM at all (a dense-training trace) makes every layer prunable. The pattern is the explicit one,
-else the trace's, else the first sparse GEMM's.
+Layers are sparse-capable ("prunable") if the trace marks any of their GEMMs sparse; in a trace with
+no sparse GEMM at all (a dense-training trace) every weight layer (one with a WG GEMM) is prunable.
+The pattern is the explicit one, else the trace's, else the first sparse GEMM's.
 """
 
 from nmsat.errors import NmsatError
@@ -41,6 +41,6 @@ def gemm_patterns(trace, cfg, mode, pattern=None):
         raise NmsatError(f"mode {mode!r} needs an N:M pattern, and the trace {trace.model!r} has none")
     cfg.array.check_pattern(pat)
     marked = {g.layer for g in trace.gemms if g.sparse is not None}
-    prunable = marked or {g.layer for g in trace.gemms}
+    prunable = marked or {g.layer for g in trace.gemms if g.pass_ == "WG"}
     passes = SPARSE_PASSES[mode]
     return [pat if g.pass_ in passes and g.layer in prunable else None for g in trace.gemms]

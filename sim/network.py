@@ -62,7 +62,8 @@ def _gemm_row(g, pat, r, cfg):
     a = cfg.array
     peak = r.cycles * a.rows * a.cols * a.mults_per_pe
     return {"layer": g.layer, "pass": g.pass_, "m": g.m, "n": g.n, "k": g.k, "count": g.count,
-            "sparse": None if pat is None else str(pat), "dataflow": r.tiling.dataflow,
+            "sparse": None if pat is None else str(pat),
+            "executed_as": "dense" if r.pattern is None else str(r.pattern), "dataflow": r.tiling.dataflow,
             "tiling": str(r.tiling), "tiles": r.tiles, "compute_cycles": r.compute_cycles,
             "stall_cycles": r.stall_cycles, "fill_drain_cycles": r.fill_drain_cycles, "cycles": r.cycles,
             "utilization": r.mults / peak, "macs": r.macs, "mults": r.mults, "dram_bytes": r.dram_bytes,
@@ -138,11 +139,12 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
                 step.gemm(row)
         if layer not in weights:
             continue
-        n_out, k_in = weights[layer]
-        cost = update_cost(n_out * k_in, cfg)
+        n_out, k_in, blocks = weights[layer]
+        cost = update_cost(n_out * k_in * blocks, cfg)
         done = step.unit("update", f"{layer} update", step.t, cost)
         ready_ff[layer] = ready_bp[layer] = done
-        jobs = [(ps, topn_cost(n_out, k_in, pat, cfg, ps)) for ps in ("FF", "BP") if (layer, ps) in sparse]
+        jobs = [(ps, topn_cost(n_out, k_in, blocks, pat, cfg, ps))
+                for ps in ("FF", "BP") if (layer, ps) in sparse]
         for ps, c in jobs:
             if ps == "FF" or not pregen:
                 ready = ready_ff if ps == "FF" else ready_bp

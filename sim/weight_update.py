@@ -21,10 +21,9 @@ FP32_BYTES = 4
 
 
 def layer_weights(trace):
-    """{layer: (n_out, k_in)} for every layer with a weight gradient (a WG GEMM), from its FF GEMM."""
-    ff = {g.layer: (g.n, g.k) for g in trace.gemms if g.pass_ == "FF"}
-    wg = {g.layer: (g.m, g.n) for g in trace.gemms if g.pass_ == "WG"}
-    return {layer: ff.get(layer, dims) for layer, dims in wg.items()}
+    """{layer: (n_out, k_in, groups)} for every layer with a weight gradient (a WG GEMM): the weight is
+    ``groups`` blocks ``W[n_out, k_in]`` (the GEMM's count, e.g. a grouped conv)."""
+    return {g.layer: (g.m, g.n, g.count) for g in trace.gemms if g.pass_ == "WG"}
 
 
 def update_cost(weights, cfg):
@@ -37,12 +36,12 @@ def update_cost(weights, cfg):
     return {"cycles": cycles, "dram_bytes": dram, "energy_pj": energy}
 
 
-def topn_cost(n_out, k_in, pattern, cfg, pass_):
-    """Cycles, DRAM bytes and energy of compressing weights ``W[n_out, k_in]`` for `pass_` (FF or BP)."""
+def topn_cost(n_out, k_in, blocks, pattern, cfg, pass_):
+    """Cycles, DRAM bytes and energy of compressing `blocks` weights ``W[n_out, k_in]`` for `pass_`."""
     p = NMPattern.parse(pattern)
     a = cfg.array
-    groups = n_out * -(-k_in // p.m) if pass_ == "FF" else k_in * -(-n_out // p.m)
-    dram = n_out * k_in * operand_bytes(a) + groups * p.n * (operand_bytes(a) + p.index_bits / 8)
+    groups = blocks * (n_out * -(-k_in // p.m) if pass_ == "FF" else k_in * -(-n_out // p.m))
+    dram = blocks * n_out * k_in * operand_bytes(a) + groups * p.n * (operand_bytes(a) + p.index_bits / 8)
     cycles = max(int(topn_cycles(groups, p.m, cfg.topn.lanes)), math.ceil(dram / dram_bytes_per_cycle(cfg)))
     energy = {"topn": groups * p.m * p.n * cfg.energy.topn_compare_pj,
               "dram": dram * cfg.energy.dram_pj_per_byte}

@@ -3,7 +3,7 @@
 import pytest
 
 from nmsat.config import default_config
-from nmsat.sim.layer import run_gemm
+from nmsat.sim.layer import best_gemm, run_gemm
 from nmsat.sim.tile import OS_OVERHEAD, WS_OVERHEAD
 from nmsat.sim.tiling import Tiling
 from nmsat.trace import Gemm
@@ -84,3 +84,14 @@ def test_count_repeats_everything():
     three = run_gemm(Gemm("x", "FF", 10, 6, 7, count=3), cfg, None, Tiling("ws", "nmk", 10))
     assert (three.cycles, three.tiles, three.macs) == (3 * one.cycles, 3 * one.tiles, 3 * one.macs)
     assert three.dram_bytes == pytest.approx(3 * one.dram_bytes)
+
+
+def test_best_runs_a_tiny_k_sparse_gemm_in_dense_mode():
+    # K=2 under 2:8: the one (tail) group keeps both elements, so compression adds 3-bit indices and
+    # saves nothing; the search runs the pruned weights in dense mode instead.
+    cfg = default_config()
+    g = Gemm("x", "FF", 5, 1035, 2)
+    r = best_gemm(g, cfg, "2:8", "best")
+    assert r.pattern is None
+    assert r.cycles == best_gemm(g, cfg, None, "best").cycles
+    assert best_gemm(Gemm("x", "FF", 512, 512, 4096), cfg, "2:8", "best").pattern == "2:8"
