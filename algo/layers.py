@@ -56,7 +56,8 @@ class _NMMixin:
         return mff, w * (mbp if mbp is not None else mff), float(self.nm.decay)
 
     def extra_repr(self):
-        return f"{super().extra_repr()}, method={self.nm.method}, pattern={self.nm.n}:{self.nm.m}"
+        pattern = "" if self.nm.method == "dense" else f", pattern={self.nm.n}:{self.nm.m}"
+        return f"{super().extra_repr()}, method={self.nm.method}{pattern}"
 
 
 class NMLinear(_NMMixin, nn.Linear):

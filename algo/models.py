@@ -18,11 +18,11 @@ def mlp(channels, classes, size, imagenet=False):
 
 
 def digits_cnn(channels, classes, size, imagenet=False):
-    """Small CNN for 8x8 digits: conv 32, conv 64, max-pool, 4x4 adaptive pool, linear 128, linear."""
+    """Small CNN for 8x8 digits: conv 16, conv 32, max-pool, 4x4 adaptive pool, linear 64, linear."""
     return nn.Sequential(
-        nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-        nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(64 * 16, 128), nn.ReLU(), nn.Linear(128, classes))
+        nn.Conv2d(channels, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(32 * 16, 64), nn.ReLU(), nn.Linear(64, classes))
 
 
 # name -> constructor(channels, classes, size, imagenet)
