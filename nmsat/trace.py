@@ -8,11 +8,14 @@ GEMM convention (all passes): ``Y[M, N] = A[M, K] @ B[N, K]^T`` with the reducti
 * WG (weight-gradient): A = dY^T, B = X^T       M = out, N = in*kh*kw, K = batch*out_pixels (dense)
 
 ``sparse`` is the N:M pattern of B along K (``"2:8"``) or null when the GEMM is dense; ``count``
-repeats a GEMM (attention heads). File layout (JSON)::
+repeats a GEMM (attention heads). ``im2col`` gives, for A, B and Y, how many times larger the operand
+as the GEMM sees it is than the tensor stored in DRAM (a 3x3 stride-1 convolution's im2col activations:
+~9); an accelerator lowering convolutions on chip moves only the stored tensor. Default 1, 1, 1.
+File layout (JSON)::
 
     {"schema": "nmsat.trace", "version": 1, "model": str, "method": "dense"|"srste"|"bdwp",
      "pattern": "n:m"|null, "batch": int, "step": int|null,
-     "gemms": [{"layer", "pass", "m", "n", "k", "sparse", "count"}...],
+     "gemms": [{"layer", "pass", "m", "n", "k", "sparse", "count", "im2col": [a, b, y]}...],
      "masks": {layer: {"ff"|"bp": {"shape": [...], "bits": base64(packbits(mask))}}}}
 
 Masks are stored in the weight's own shape ``W[out, in, ...]``; "ff" is grouped along ``in``,
@@ -47,6 +50,7 @@ class Gemm:
     k: int
     sparse: NMPattern | None = None
     count: int = 1
+    im2col: tuple = (1.0, 1.0, 1.0)
 
     @property
     def macs(self):
@@ -73,7 +77,8 @@ class Trace:
             "pattern": None if self.pattern is None else str(self.pattern),
             "batch": self.batch, "step": self.step,
             "gemms": [{"layer": g.layer, "pass": g.pass_, "m": g.m, "n": g.n, "k": g.k,
-                       "sparse": None if g.sparse is None else str(g.sparse), "count": g.count}
+                       "sparse": None if g.sparse is None else str(g.sparse), "count": g.count,
+                       "im2col": list(g.im2col)}
                       for g in self.gemms],
             "masks": {layer: {kind: _encode_mask(mask) for kind, mask in kinds.items()}
                       for layer, kinds in self.masks.items()},
@@ -146,7 +151,12 @@ def _gemm(obj, where):
     if count <= 0:
         _bad(f"{where}.count", f"must be a positive int, got {count}")
     sparse = _pattern(_get(obj, "sparse", str, where, optional=True), f"{where}.sparse")
-    return Gemm(_get(obj, "layer", str, where), pass_, sparse=sparse, count=count, **dims)
+    im2col = _get(obj, "im2col", list, where, optional=True) or [1.0, 1.0, 1.0]
+    if len(im2col) != 3 or not all(isinstance(f, int | float) and not isinstance(f, bool) and f >= 1
+                                   for f in im2col):
+        _bad(f"{where}.im2col", f"expected three numbers >= 1 (A, B, Y), got {im2col!r}")
+    return Gemm(_get(obj, "layer", str, where), pass_, sparse=sparse, count=count,
+                im2col=tuple(float(f) for f in im2col), **dims)
 
 
 def from_json(text, source="trace"):

@@ -15,7 +15,8 @@ def _trace():
     masks = {"conv1": {"ff": nm_mask(w, "2:4", axis=1), "bp": nm_mask(w, "2:4", axis=0)}}
     gemms = (trace.Gemm("conv1", "FF", 512, 6, 72, NMPattern(2, 4)),
              trace.Gemm("conv1", "BP", 512, 72, 6, NMPattern(2, 4)),
-             trace.Gemm("conv1", "WG", 6, 72, 512), trace.Gemm("attn", "FF", 64, 64, 16, count=4))
+             trace.Gemm("conv1", "WG", 6, 72, 512, im2col=(1.0, 9.0, 1.0)),
+             trace.Gemm("attn", "FF", 64, 64, 16, count=4))
     return trace.Trace("toy", "bdwp", NMPattern(2, 4), 8, gemms, step=3, masks=masks)
 
 
@@ -45,6 +46,7 @@ def _mutate(change):
     (lambda o: o["gemms"][0].update({"pass": "XX"}), "unknown pass 'XX'"),
     (lambda o: o["gemms"][0].update(sparse="8:4"), "bad N:M pattern 8:4"),
     (lambda o: o["gemms"][0].pop("layer"), "missing key 'layer'"),
+    (lambda o: o["gemms"][2].update(im2col=[1, 0.5, 1]), r"gemms\[2\].im2col: expected three numbers >= 1"),
     (lambda o: o["masks"]["conv1"]["ff"].update(bits="AAAA"), "do not hold a mask of shape"),
     (lambda o: o["masks"]["conv1"]["ff"].update(bits="!!"), "not valid base64"),
 ])

@@ -1,0 +1,72 @@
+"""`nmsat demo`: train on digits, export traces, simulate, emit Verilog and write a report, in minutes."""
+
+import csv
+import io
+from pathlib import Path
+
+import click
+
+from nmsat import atomic, trace
+from nmsat.config import load_config
+from nmsat.report.run import make_report, say, workload_traces
+
+DEMO_MODELS = (("resnet18", "cifar"), ("resnet9", "cifar"))
+
+
+def _train(out, seeds, epochs):
+    """Digits CNN dense and BDWP 2:8 per seed; returns the accuracy CSV path and the last BDWP trace."""
+    from nmsat.algo.train import train
+
+    rows = []
+    for method in ("dense", "bdwp"):
+        for seed in seeds:
+            say(f"training the digits CNN, {method}{' 2:8' if method == 'bdwp' else ''}, seed {seed}")
+            r = train("digits_cnn", method, "2:8", seed=seed, epochs=epochs, out_dir=out / f"{method}-s{seed}",
+                      progress=True)
+            rows.append({k: r[k] for k in ("model", "method", "pattern", "seed", "test_acc")})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic.write_text(out / "accuracy.csv", buf.getvalue())
+    return out / "accuracy.csv", out / f"bdwp-s{seeds[0]}" / "trace_last.json"
+
+
+def _simulate(cfg, traces, label):
+    """Simulate dense / SR-STE / BDWP hardware on `traces` ({mode: Trace}); print and return cycles."""
+    from nmsat.sim.network import simulate
+
+    cycles = {mode: simulate(t, cfg, mode, "best", True).total_cycles for mode, t in traces.items()}
+    say(f"{label}: " + ", ".join(f"{m} {c:,} cycles ({cycles['dense'] / c:.2f}x)" for m, c in cycles.items()))
+    return cycles
+
+
+@click.command()
+@click.option("-o", "--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the runs, traces, Verilog and the demo report.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Accelerator TOML (default: shipped).")
+@click.option("--hw-config", default="configs/hw-small.toml", show_default=True, type=click.Path(dir_okay=False),
+              help="Small array for the Verilog, RTL check and area.")
+@click.option("--seeds", default=2, show_default=True, type=click.IntRange(1), help="Seeds per training method.")
+@click.option("--epochs", default=15, show_default=True, type=click.IntRange(1), help="Training epochs per run.")
+@click.pass_context
+def command(ctx, out_dir, config_path, hw_config, seeds, epochs):
+    """Train, trace, simulate, generate Verilog and report: the whole flow on the default config."""
+    from nmsat.commands.verilog import command as verilog
+
+    out = Path(out_dir)
+    cfg, hw_cfg = load_config(config_path), load_config(hw_config)
+    acc_csv, trace_path = _train(out / "train", tuple(range(seeds)), epochs)
+    real = trace.load(trace_path)
+    say(f"replaying the real BDWP 2:8 masks of {trace_path} on the {cfg.array.rows}x{cfg.array.cols} array")
+    digits = _simulate(cfg, {m: real for m in ("dense", "srste", "bdwp")}, "digits CNN step (batch 64)")
+    resnet = _simulate(cfg, workload_traces(), "ResNet-18 CIFAR step (batch 32)")
+    say(f"writing Verilog of the {hw_cfg.array.rows}x{hw_cfg.array.cols} array to {out / 'verilog'}/")
+    ctx.invoke(verilog, config_file=hw_config, out_dir=str(out / "verilog"))
+    headline = make_report(out / "report", cfg, accuracy_csv=acc_csv, seeds=seeds, epochs=epochs, rtl_cases=8,
+                           hw_cfg=hw_cfg, area=True, speed_models=DEMO_MODELS)
+    click.echo(f"\nreport: {headline['report']}")
+    click.echo(f"digits CNN accuracy (mean of {seeds} seeds): see {acc_csv}")
+    click.echo(f"digits CNN step, BDWP 2:8 vs dense: {digits['dense'] / digits['bdwp']:.2f}x")
+    click.echo(f"ResNet-18 CIFAR training step, BDWP 2:8 vs dense: {resnet['dense'] / resnet['bdwp']:.2f}x, "
+               f"SR-STE: {resnet['dense'] / resnet['srste']:.2f}x")

@@ -1,0 +1,30 @@
+"""`nmsat report`: regenerate the Markdown + PNG report (accuracy, speedup, energy, schedules, RTL, area)."""
+
+from pathlib import Path
+
+import click
+
+from nmsat.config import load_config
+from nmsat.report.run import make_report
+
+
+@click.command()
+@click.option("-o", "--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to write README.md, the PNGs and data.json into.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Accelerator TOML (default: shipped).")
+@click.option("--accuracy", "accuracy_csv", type=click.Path(dir_okay=False),
+              help="Use this accuracy sweep CSV instead of training (columns model,method,pattern,seed,test_acc).")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(1), help="Seeds per accuracy cell.")
+@click.option("--epochs", default=15, show_default=True, type=click.IntRange(1), help="Training epochs per run.")
+@click.option("--rtl-cases", default=24, show_default=True, type=click.IntRange(0),
+              help="Random tiles run on the RTL (Verilator) for the validation table; 0 skips it.")
+@click.option("--hw-config", default="configs/hw-small.toml", show_default=True, type=click.Path(dir_okay=False),
+              help="Config of the small array used for RTL validation and area.")
+@click.option("--no-area", is_flag=True, help="Skip Yosys synthesis.")
+def command(out_dir, config_path, accuracy_csv, seeds, epochs, rtl_cases, hw_config, no_area):
+    """Write the report folder (Markdown + PNG + data.json) and print its headline numbers."""
+    cfg = load_config(config_path)
+    headline = make_report(Path(out_dir), cfg, accuracy_csv=accuracy_csv, seeds=seeds, epochs=epochs,
+                           rtl_cases=rtl_cases, hw_config=load_config(hw_config), area=not no_area)
+    click.echo(f"report: {headline['report']}")
+    click.echo(f"BDWP 2:8 mean simulated training speedup: {headline['bdwp_2_8_mean_speedup']:.2f}x")

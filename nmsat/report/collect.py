@@ -1,0 +1,105 @@
+"""Gathers the report's figures: each function returns plain rows for one section."""
+
+import csv
+import json
+import statistics
+from pathlib import Path
+
+from nmsat.errors import NmsatError
+from nmsat.report.bounds import speedup_bound
+from nmsat.sim.energy import COMPONENTS
+from nmsat.sim.network import simulate
+from nmsat.sim.schedules import best_per_layer, compare
+
+SPEEDUP_MODELS = (("resnet9", "cifar"), ("vgg19", "cifar"), ("resnet18", "cifar"),
+                  ("resnet50", "imagenet"), ("vit_small", "imagenet"))
+SPEEDUP_PATTERNS = ("2:4", "1:4", "2:8", "1:8")
+TIME_PARTS = ("compute", "fill/drain", "DRAM stall", "exposed update / top-N")
+
+
+def _trace(model, input_size, batch, method, pattern):
+    from nmsat.algo.workload import model_trace  # torch only when a model is asked for
+
+    return model_trace(model, input_size, batch, method, None if method == "dense" else pattern)
+
+
+def accuracy(path):
+    """Mean and spread of test accuracy per (model, method, pattern) from a sweep's CSV."""
+    path = Path(path)
+    try:
+        with path.open() as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        raise NmsatError(f"accuracy file {str(path)!r}: {e.strerror}") from None
+    cells = {}
+    for r in rows:
+        try:
+            cells.setdefault((r["model"], r["method"], r["pattern"]), []).append(float(r["test_acc"]))
+        except (KeyError, ValueError):
+            raise NmsatError(f"accuracy file {str(path)!r}: bad row {r}") from None
+    return [{"model": m, "method": meth, "pattern": p, "seeds": len(v), "mean": statistics.fmean(v),
+             "std": statistics.stdev(v) if len(v) > 1 else 0.0, "min": min(v), "max": max(v)}
+            for (m, meth, p), v in sorted(cells.items())]
+
+
+def speedups(cfg, models=SPEEDUP_MODELS, patterns=SPEEDUP_PATTERNS, batch=32, progress=None):
+    """Per model x pattern x method (srste, bdwp): simulated step speedup over dense and its bound.
+
+    Every schedule uses the best dataflow per GEMM and pre-generation, dense included.
+    """
+    rows = []
+    for model, size in models:
+        dense = simulate(_trace(model, size, batch, "dense", None), cfg, "dense", "best", True)
+        for pattern in patterns:
+            for method in ("srste", "bdwp"):
+                trace = _trace(model, size, batch, method, pattern)
+                r = simulate(trace, cfg, method, "best", True)
+                rows.append({"model": model, "input": size, "pattern": pattern, "method": method,
+                             "dense_cycles": dense.total_cycles, "cycles": r.total_cycles,
+                             "speedup": dense.total_cycles / r.total_cycles, "bound": speedup_bound(trace),
+                             "array_cycles": r.overheads["array_cycles"],
+                             "dram_bound_cycles": r.overheads["dram_bound_cycles"],
+                             "dense_array_cycles": dense.overheads["array_cycles"]})
+            if progress:
+                progress()
+    return rows
+
+
+def energy(cfg, trace_by_mode):
+    """Energy per component (pJ) of one step per hardware mode: {mode: {component: pJ}}."""
+    return {mode: simulate(trace, cfg, mode, "best", True).energy_pj for mode, trace in trace_by_mode.items()}
+
+
+def schedules(cfg, trace):
+    """All schedules of one workload (mode x dataflow x pre-generation) and the best per layer."""
+    return compare(trace, cfg), best_per_layer(trace, cfg, mode="bdwp")
+
+
+def time_breakdown(cfg, trace, mode="bdwp"):
+    """Where the time goes per layer (sum over its GEMMs) and for the whole step."""
+    r = simulate(trace, cfg, mode, "best", True)
+    layers = {}
+    for row in r.layers:
+        d = layers.setdefault(row["layer"], {"layer": row["layer"], **dict.fromkeys(TIME_PARTS, 0)})
+        d["compute"] += row["compute_cycles"] - row["fill_drain_cycles"]
+        d["fill/drain"] += row["fill_drain_cycles"]
+        d["DRAM stall"] += row["stall_cycles"]
+    o = r.overheads
+    exposed = o["update_exposed_cycles"] + o["topn_exposed_cycles"]
+    total = {"array busy": o["array_cycles"] - exposed, "exposed update / top-N": exposed,
+             "DRAM-bound excess": max(0, r.total_cycles - o["array_cycles"]), "total": r.total_cycles}
+    return list(layers.values()), total
+
+
+def sim_speed(path):
+    """The SCALE-Sim comparison written by benchmarks/bench_sim_vs_scalesim.py, or None if absent."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise NmsatError(f"benchmark results {str(path)!r}: not valid JSON ({e.msg})") from None
+
+
+__all__ = ["COMPONENTS", "accuracy", "energy", "schedules", "sim_speed", "speedups", "time_breakdown"]

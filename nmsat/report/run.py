@@ -1,0 +1,80 @@
+"""Runs everything the report needs, saying what it does as it goes, then builds the report."""
+
+from pathlib import Path
+
+import click
+
+from nmsat.report import collect
+from nmsat.report.build import build_report
+
+SPEED_RESULTS = Path("benchmarks/results/sim_vs_scalesim.json")
+ACCURACY_MODELS = ("digits_cnn", "mlp")
+ACCURACY_METHODS = ("dense", "srste", "bdwp")
+ACCURACY_PATTERNS = ("2:4", "1:4", "2:8")
+
+
+def say(msg):
+    """One progress line on stderr."""
+    click.echo(f"[nmsat] {msg}", err=True)
+
+
+def accuracy_rows(out, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, patterns=ACCURACY_PATTERNS):
+    """Accuracy cells from an existing sweep CSV, or from a fresh sweep written beside the report."""
+    if accuracy_csv is None:
+        from nmsat.algo.sweep import accuracy_sweep
+
+        say(f"training {', '.join(models)} on digits: {', '.join(ACCURACY_METHODS)} x "
+            f"{', '.join(patterns)} x {seeds} seeds, {epochs} epochs")
+        accuracy_csv = accuracy_sweep(out / "accuracy", models=models, methods=ACCURACY_METHODS,
+                                      patterns=patterns, seeds=tuple(range(seeds)), epochs=epochs)
+    return collect.accuracy(accuracy_csv)
+
+
+def rtl_rows(hw_cfg, cases):
+    """Random tiles on the Verilator-built RTL against the model; [] when `cases` is 0."""
+    if cases == 0:
+        return []
+    from nmsat.hw.validate import run_validation
+
+    say(f"running {cases} random tiles on the RTL (Verilator) against the exact tile model")
+    return [{"simulator": "verilator", **r} for r in run_validation(hw_cfg, cases, "verilator", seed=0)]
+
+
+def area_rows(hw_cfg, enabled):
+    """Yosys area of the small array, dense-only versus dense + N:M; None when disabled."""
+    if not enabled:
+        return None
+    from nmsat.hw.area import area_markdown, area_report
+
+    say("synthesising the PE and array with Yosys (dense-only and dense + N:M)")
+    report = area_report(hw_cfg)
+    return {"rows": report, "markdown": area_markdown(report)}
+
+
+def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=32):
+    """The traces of one workload under each training method."""
+    from nmsat.algo.workload import model_trace
+
+    return {m: model_trace(model, size, batch, m, None if m == "dense" else pattern)
+            for m in ("dense", "srste", "bdwp")}
+
+
+def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None):
+    """Gather every section and write the report into `out`; returns the headline numbers."""
+    out = Path(out)
+    acc = accuracy_rows(out, accuracy_csv, seeds, epochs)
+    say("simulating training steps of ResNet-9, VGG-19, ResNet-18, ResNet-50 and ViT-S: dense, SR-STE, BDWP")
+    speed = collect.speedups(cfg, **({"models": speed_models} if speed_models else {}))
+    traces = workload_traces()
+    say("energy, schedules and per-layer time of ResNet-18 (CIFAR, 2:8)")
+    energy = collect.energy(cfg, traces)
+    sched = collect.schedules(cfg, traces["bdwp"])
+    layer_time = collect.time_breakdown(cfg, traces["bdwp"])
+    rtl = rtl_rows(hw_cfg, rtl_cases)
+    area_data = area_rows(hw_cfg, area)
+    settings = {"seeds": f"0..{seeds - 1}" if accuracy_csv is None else f"from {accuracy_csv}",
+                "epochs": epochs, "batch": 32, "RTL cases": rtl_cases, "RTL seed": 0,
+                "RTL/area config": hw_cfg.name}
+    say(f"writing the report to {out}/")
+    return build_report(out, cfg, acc, speed, energy, sched, layer_time, rtl, area_data,
+                        collect.sim_speed(SPEED_RESULTS), settings)
