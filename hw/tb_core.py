@@ -4,7 +4,8 @@ Parameters (`load_params`): ``seed``, ``idle`` (probability a source holds valid
 ``stall`` (probability the sink holds ready low), ``max_cycles`` (timeout) and
 ``tiles``: ``[{"cmd", "wrows", "arows", "drain_rows"}]``.
 A tile's loads start once the previous command is accepted, so they meet back-pressure while it runs.
-Outputs (`save_outputs`): per tile ``cycles`` (done edge - command edge) and, when drained, ``rows``.
+Outputs (`save_outputs`): per tile ``cycles`` (done edge - command edge), ``back_to_back`` (command
+accepted in the previous tile's last cycle) and, when drained, ``rows``.
 Checking against the reference is the caller's job (`nmsat.hw.validate`).
 """
 
@@ -87,7 +88,9 @@ async def run_tiles(dut):
         cycle += 1
 
     out, pos = [], 0
-    for tile, h, d in zip(tiles, hs, done, strict=True):
-        out.append({"cycles": d - h, "rows": rows[pos: pos + tile["drain_rows"]]})
+    for i, (tile, h, d) in enumerate(zip(tiles, hs, done, strict=True)):
+        back_to_back = i > 0 and h == done[i - 1]  # accepted in the previous tile's last cycle
+        drained = rows[pos: pos + tile["drain_rows"]]
+        out.append({"cycles": d - h, "back_to_back": back_to_back, "rows": drained})
         pos += tile["drain_rows"]
     save_outputs(out)

@@ -54,7 +54,8 @@ def _operand(rng, shape, width):
 
 
 def make_cases(cfg, n_cases, seed):
-    """Case descriptions: every (dataflow, mode) pair in turn, shape kinds in turn, some accumulating."""
+    """Case descriptions: every (dataflow, mode) pair in turn, shape kinds in turn; some cases run a second,
+    accumulating tile, half of those on the rows already loaded (its command then follows back to back)."""
     p, arr = core_params(cfg), cfg.array
     rng = np.random.default_rng(seed)
     modes = [None, *p.patterns]
@@ -64,11 +65,14 @@ def make_cases(cfg, n_cases, seed):
         kind = SHAPE_KINDS[(i // (2 * len(modes))) % len(SHAPE_KINDS)]
         e = window(arr, pattern)
         m_rows, n, k = _shape(rng, kind, p, dataflow, pattern, e, min(p.w_depth, p.a_depth, 6))
-        count = 2 if rng.random() < 0.25 else 1
+        count = 2 if rng.random() < 0.3 else 1
         ops = [(_operand(rng, (m_rows, k), p.data_width), _operand(rng, (n, k), p.data_width))
                for _ in range(count)]
+        reuse = count == 2 and rng.random() < 0.5  # the second tile re-runs the loaded rows: no loads
+        if reuse:
+            ops[1] = ops[0]
         cases.append({"dataflow": dataflow, "pattern": pattern, "kind": kind, "shape": [m_rows, n, k],
-                      "ops": ops})
+                      "ops": ops, "reuse": reuse})
     return cases
 
 
@@ -83,9 +87,10 @@ def _tiles(p, arr, case):
         count = a.shape[0] if dataflow == "ws" else acts.shape[0]
         out_rows = a.shape[0] if dataflow == "ws" else p.rows
         cmd = pack_command(p, dataflow, p.mode_of(pattern), count, accumulate=j > 0, drain=last)
-        tiles.append({"cmd": cmd,
-                      "wrows": [pack_weight_row(p, v, i) for v, i in zip(vals, idx, strict=True)],
-                      "arows": [pack_act_row(p, w) for w in acts],
+        load = j == 0 or not case["reuse"]
+        wrows = [pack_weight_row(p, v, i) for v, i in zip(vals, idx, strict=True)]
+        tiles.append({"cmd": cmd, "wrows": wrows if load else [],
+                      "arows": [pack_act_row(p, w) for w in acts] if load else [],
                       "drain_rows": out_rows if last else 0})
         total = total + golden_gemm(a, b, pattern, p.acc_width)
     expect = np.zeros((out_rows, p.cols), dtype=np.int64)
@@ -112,7 +117,9 @@ def run_validation(cfg, n_cases, simulator, seed, build_root=DEFAULT_BUILD_ROOT,
         rtl = [m["cycles"] for m in measured]
         results.append({
             "dataflow": case["dataflow"], "mode": str(case["pattern"] or "dense"), "kind": case["kind"],
-            "shape": case["shape"], "tiles": len(prog), "rtl_cycles": rtl, "model_cycles": model,
+            "shape": case["shape"], "tiles": len(prog), "reuse": case["reuse"],
+            "back_to_back": any(m["back_to_back"] for m in measured),
+            "rtl_cycles": rtl, "model_cycles": model,
             "cycles_equal": all(c == model for c in rtl),
             "results_equal": got.shape == expect.shape and bool((got == expect).all()),
         })

@@ -1,0 +1,40 @@
+"""`nmsat verilog`: Verilog + JSON sidecar, lint-clean under `verilator --lint-only -Wall`, clean errors."""
+
+import json
+import subprocess
+import sys
+
+from nmsat.hw.lint import lint
+from nmsat.hw.validate import TOPLEVEL
+
+
+def _nmsat(*args):
+    return subprocess.run([sys.executable, "-m", "nmsat", *args], capture_output=True, text=True, check=False)
+
+
+def test_writes_lint_clean_verilog_and_sidecar(tmp_path):
+    res = _nmsat("verilog", "--config", "configs/hw-small.toml", "-o", str(tmp_path / "v"))
+    assert res.returncode == 0, res.stderr
+    sv, sidecar = tmp_path / "v" / f"{TOPLEVEL}.sv", tmp_path / "v" / f"{TOPLEVEL}.json"
+    meta = json.loads(sidecar.read_text())
+    assert meta["toplevel"] == TOPLEVEL and meta["config"]["name"] == "hw-small"
+    assert meta["core"]["rows"] == 4 and meta["core"]["e_max"] == 16 and meta["core"]["count_width"] == 5
+    assert f"module {TOPLEVEL}(" in sv.read_text() and "always @*" not in sv.read_text()
+    ok, messages = lint(sv, TOPLEVEL)
+    assert ok, messages
+
+
+def test_unsupported_config_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[array]\nrows = 4\n[memory]\nout_spad_kib = 0.01\n')
+    res = _nmsat("verilog", "--config", str(bad), "-o", str(tmp_path / "v"))
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "out_spad_kib" in res.stderr
+    assert not (tmp_path / "v").exists()
+
+
+def test_lint_reports_real_problems(tmp_path):
+    bad = tmp_path / "bad.sv"
+    bad.write_text("module bad(input clk, output reg q);\n  always @(posedge clk) q = ~q;\nendmodule\n")
+    ok, messages = lint(bad, "bad")
+    assert not ok and "BLKSEQ" in messages
