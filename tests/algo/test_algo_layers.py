@@ -1,0 +1,134 @@
+"""N:M Linear / Conv2d: Y, dX, dW against independent references; mask refresh; sparsify/densify; configs."""
+
+import algo_reference as reference
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nmsat.algo.layers import NMConv2d, NMLinear, densify_, layer_masks, nm_layers, sparsify_
+from nmsat.algo.nmconfig import NMConfig
+from nmsat.errors import NmsatError
+from nmsat.sim.golden import golden_gemm
+
+CASES = [("bdwp", "2:4", 0.0), ("bdwp", "2:8", 0.3), ("srste", "1:4", 0.0), ("srste", "3:8", 0.5),
+         ("dense", "2:4", 0.3)]
+
+
+def _run(layer, x, dy):
+    x = x.clone().requires_grad_(True)
+    y = layer(x)
+    y.backward(dy)
+    return y.detach().numpy(), x.grad.numpy(), layer.weight.grad.numpy()
+
+
+@pytest.mark.parametrize("method,pattern,decay", CASES)
+@pytest.mark.parametrize("seed", range(4))
+def test_linear_matches_reference(method, pattern, decay, seed):
+    rng = np.random.default_rng(seed)
+    fin, fout, rows = (int(v) for v in rng.integers(3, 21, size=3))  # in/out mostly not multiples of m
+    layer = NMLinear(fin, fout, config=NMConfig.parse(method, pattern, decay)).double()
+    x, dy = torch.randn(rows, fin, dtype=torch.float64), torch.randn(rows, fout, dtype=torch.float64)
+    got = _run(layer, x, dy)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    want = reference.linear_step(x.numpy(), w, b, dy.numpy(), pattern, method, decay)
+    for g, r in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-10)
+    if method != "dense":
+        np.testing.assert_allclose(got[0] - b, golden_gemm(x.numpy(), w, pattern), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("method,pattern,decay", CASES)
+@pytest.mark.parametrize("seed", range(3))
+def test_conv_matches_reference(method, pattern, decay, seed):
+    rng = np.random.default_rng(100 + seed)
+    cin, cout = int(rng.integers(3, 13)), int(rng.integers(3, 13))
+    k, stride, pad = int(rng.choice([1, 3])), int(rng.integers(1, 3)), int(rng.integers(0, 2))
+    layer = NMConv2d(cin, cout, k, stride, pad, config=NMConfig.parse(method, pattern, decay)).double()
+    x = torch.randn(2, cin, 7, 6, dtype=torch.float64)
+    dy = torch.randn(layer(x).shape, dtype=torch.float64)
+    layer.zero_grad()
+    got = _run(layer, x, dy)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    want = reference.conv_step(x.numpy(), w, b, dy.numpy(), stride, pad, pattern, method, decay)
+    for g, r in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-9, atol=1e-9)
+
+
+def test_bdwp_backward_uses_the_second_mask():
+    torch.manual_seed(0)
+    outs = {}
+    for method in ("bdwp", "srste"):
+        torch.manual_seed(0)
+        layer = NMLinear(16, 16, config=NMConfig.parse(method, "2:8", 0.0)).double()
+        x = torch.randn(4, 16, dtype=torch.float64, requires_grad=True)
+        layer(x).sum().backward()
+        outs[method] = x.grad
+    masks = layer_masks(nn.Sequential(layer))
+    assert "bp" not in masks["0"]
+    assert not torch.allclose(outs["bdwp"], outs["srste"])
+
+
+def test_masks_refresh_every_k_training_steps():
+    layer = NMLinear(8, 4, config=NMConfig.parse("bdwp", "1:4", interval=2))
+    x = torch.randn(3, 8)
+    layer(x)
+    first = layer.mask_ff.clone()
+    with torch.no_grad():
+        layer.weight.copy_(torch.arange(32.0).reshape(4, 8))  # largest |w| now last of each group
+    layer(x)  # step 1: no refresh
+    assert torch.equal(layer.mask_ff, first)
+    layer(x)  # step 2: refresh
+    assert torch.equal(layer.mask_ff, torch.tensor([[False, False, False, True] * 2] * 4))
+    assert torch.equal(layer.mask_bp, torch.tensor([[False] * 8] * 3 + [[True] * 8]))
+
+
+def test_eval_forward_uses_masks_of_current_weights():
+    layer = NMLinear(8, 4, config=NMConfig.parse("srste", "2:4", interval=100)).eval()
+    x = torch.randn(5, 8)
+    w = layer.weight.detach().numpy()
+    want = golden_gemm(x.numpy(), w, "2:4") + layer.bias.detach().numpy()
+    np.testing.assert_allclose(layer(x).detach().numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def _net():
+    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 16, 3), nn.Flatten(), nn.Linear(16, 4))
+
+
+def test_sparsify_swaps_in_place_and_densify_restores():
+    torch.manual_seed(0)
+    net = _net()
+    params = list(net.parameters())
+    sparsify_(net, NMConfig.parse("bdwp", "2:8"))
+    assert list(nm_layers(net)) == ["2", "4"]  # the 3-channel stem stays dense by default
+    assert type(net[0]) is nn.Conv2d and isinstance(net[2], NMConv2d) and isinstance(net[4], NMLinear)
+    assert all(a is b for a, b in zip(params, net.parameters(), strict=True))
+    x = torch.randn(2, 3, 5, 5)
+    net.eval()
+    sparse_out = net(x)
+    densify_(net, prune=True)
+    assert not nm_layers(net) and type(net[2]) is nn.Conv2d and type(net[4]) is nn.Linear
+    torch.testing.assert_close(net(x), sparse_out)
+
+
+def test_sparsify_filter_fn_picks_layers():
+    net = sparsify_(_net(), NMConfig.parse("srste", "2:4"), filter_fn=lambda name, m: name == "0")
+    assert list(nm_layers(net)) == ["0"]
+
+
+@pytest.mark.parametrize("kwargs,bad", [
+    ({"pattern": "4:4"}, "4:4"), ({"pattern": "5:4"}, "5:4"), ({"pattern": "2-8"}, "2-8"),
+    ({"method": "magic"}, "magic"), ({"decay": -1.0}, "-1.0"), ({"interval": 0}, "0"),
+    ({"method": "bdwp", "pattern": None}, "bdwp"),
+])
+def test_bad_configs_rejected(kwargs, bad):
+    with pytest.raises(NmsatError, match=bad) as e:
+        NMConfig.parse(**{"method": "bdwp", "pattern": "2:8", **kwargs})
+    assert "\n" not in str(e.value)
+
+
+def test_unsupported_conv_and_bad_config_type_rejected():
+    with pytest.raises(NmsatError, match="same"):
+        sparsify_(nn.Sequential(nn.Conv2d(8, 8, 3, padding="same")), NMConfig())
+    with pytest.raises(NmsatError, match="dict"):
+        sparsify_(_net(), {"method": "bdwp"})
