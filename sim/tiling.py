@@ -102,13 +102,14 @@ def max_chunk(gemm, cfg, pattern, dataflow):
 
 
 def candidates(gemm, cfg, pattern, dataflow):
-    """Tilings the offline search tries: every loop order x {max, balanced, 1/2, 1/4} chunk sizes (WS also
-    the largest chunk whose ``T x K`` rows of A fit the activation scratchpad)."""
+    """Tilings the offline search tries: every loop order x chunk sizes {the largest; the extent split
+    evenly into the fewest chunks, twice and four times as many} (WS also the largest chunk whose
+    ``T x K`` rows of A fit the activation scratchpad)."""
     e = window(cfg.array, pattern)
     extent = gemm.m if dataflow == "ws" else cdiv(gemm.k, e)
     top = min(max_chunk(gemm, cfg, pattern, dataflow), extent)
-    balanced = cdiv(extent, cdiv(extent, top))
-    sizes = {top, balanced, max(1, top // 2), max(1, top // 4)}
+    base = cdiv(extent, top)
+    sizes = {top, *(cdiv(extent, base * split) for split in (1, 2, 4))}
     if dataflow == "ws":
         resident = _capacity(cfg.memory.act_spad_kib, cfg.memory) // (gemm.k * operand_bytes(cfg.array))
         sizes.add(int(min(top, max(1, resident))))
