@@ -23,6 +23,7 @@ class Core(wiring.Component):
 
     def __init__(self, params):
         self.p = params
+        self.array = SystolicArray(params)
         super().__init__({
             "cmd": In(stream.Signature(command_layout(params))),
             "wload": In(stream.Signature(weight_row_layout(params))),
@@ -35,7 +36,7 @@ class Core(wiring.Component):
         m = Module()
         p = self.p
         r_, c_ = p.rows, p.cols
-        m.submodules.array = array = SystolicArray(p)
+        m.submodules.array = array = self.array
         m.submodules.wmem = wmem = Memory(shape=weight_row_layout(p), depth=p.w_depth, init=[])
         m.submodules.amem = amem = Memory(shape=act_row_layout(p), depth=p.a_depth, init=[])
         m.submodules.omem = omem = Memory(shape=out_row_layout(p), depth=p.o_depth, init=[])
@@ -118,7 +119,7 @@ class Core(wiring.Component):
             with m.State("RUN"):
                 m.d.comb += running.eq(1)
                 with m.If(last & ~(self.cmd.valid & self.cmd.ready)):
-                    m.d.sync += [drain_ptr.eq(0), self.out.valid.eq(0)]
+                    m.d.sync += drain_ptr.eq(0)
                     m.next = "IDLE"
                     with m.If(cmd.drain):
                         m.next = "DRAIN"

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from nmsat.errors import NmsatError
+from nmsat.nm import NMPattern
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ class CoreParams:
         return self.cols * self.acc_width
 
     def mode_of(self, pattern):
-        """Mode number of `pattern` (None is dense)."""
-        return 0 if pattern is None else 1 + self.patterns.index(pattern)
+        """Mode number of `pattern` ('n:m' or `NMPattern`; None is dense)."""
+        return 0 if pattern is None else 1 + self.patterns.index(NMPattern.parse(pattern))
 
     def to_dict(self):
         """Plain-data form for JSON sidecars and testbenches."""

@@ -25,6 +25,7 @@ class SystolicArray(wiring.Component):
 
     def __init__(self, params):
         self.p = params
+        self.pes = [[PE(params) for _ in range(params.cols)] for _ in range(params.rows)]  # pes[r][c]
         super().__init__({
             "ctrl": In(control_layout(params)),
             "act": In(act_row_layout(params)),
@@ -39,7 +40,7 @@ class SystolicArray(wiring.Component):
         m.submodules.w_skew = w_skew = Skew(weight_layout(p), p.cols)
         m.submodules.deskew = deskew = Skew(signed(p.acc_width), p.cols, reverse=True)
         m.d.comb += [act_skew.i.eq(self.act), w_skew.i.eq(self.w_top)]
-        pes = [[PE(p) for _ in range(p.cols)] for _ in range(p.rows)]
+        pes = self.pes
         for r in range(p.rows):
             for c in range(p.cols):
                 pe = pes[r][c]

@@ -10,12 +10,12 @@ SMALL = load_config("configs/hw-small.toml")
 ICARUS_ARRAYS = [{"rows": 2, "cols": 2}, {"rows": 3, "cols": 2}]  # Icarus is slow on arrays: keep them tiny
 
 
-def _check(results, n_cases):
+def _check(results, n_cases, cfg=SMALL):
     assert len(results) == n_cases
     bad = [r for r in results if not (r["cycles_equal"] and r["results_equal"])]
     assert not bad, f"{len(bad)} of {n_cases} cases differ, first: {bad[0]}"
     modes = {(r["dataflow"], r["mode"]) for r in results}
-    assert len(modes) == 2 * (1 + len(SMALL.array.patterns)), modes  # every dataflow x mode ran
+    assert len(modes) == 2 * (1 + len(cfg.array.patterns)), modes  # every dataflow x mode ran
     assert any(r["back_to_back"] for r in results), "no command was accepted back to back"
 
 
@@ -38,13 +38,13 @@ def test_stream_timing_does_not_change_results(idle, stall, hw_build_root):
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_verilator_sweep(seed, hw_build_root):
-    _check(run_validation(SMALL, 400, "verilator", seed=100 + seed, build_root=hw_build_root), 400)
+    _check(run_validation(SMALL, 1500, "verilator", seed=100 + seed, build_root=hw_build_root), 1500)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("array", ICARUS_ARRAYS, ids=lambda a: f"{a['rows']}x{a['cols']}")
 def test_icarus_sweep(array, hw_build_root):
-    _check(run_validation(SMALL.replace(array=array), 200, "icarus", seed=200, build_root=hw_build_root), 200)
+    _check(run_validation(SMALL.replace(array=array), 600, "icarus", seed=200, build_root=hw_build_root), 600)
 
 
 @pytest.mark.slow
@@ -53,6 +53,13 @@ def test_verilator_other_shape(hw_build_root):
     cfg = SMALL.replace(array={"rows": 3, "cols": 5, "mults_per_pe": 2, "data_width": 16, "acc_width": 40,
                                "patterns": ["1:2", "1:4", "2:8"]},
                         memory={"weight_spad_kib": 1.0, "act_spad_kib": 2.0, "out_spad_kib": 1.0})
-    results = run_validation(cfg, 160, "verilator", seed=300, build_root=hw_build_root)
-    assert all(r["cycles_equal"] and r["results_equal"] for r in results)
-    assert len({(r["dataflow"], r["mode"]) for r in results}) == 8
+    _check(run_validation(cfg, 600, "verilator", seed=300, build_root=hw_build_root), 600, cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("array", [{"rows": 1, "cols": 1, "mults_per_pe": 1, "patterns": ["1:2", "1:4"]},
+                                   {"rows": 2, "cols": 3, "mults_per_pe": 2, "patterns": []}],
+                         ids=["1x1-P1", "2x3-dense-only"])
+def test_icarus_corner_arrays(array, hw_build_root):
+    cfg = SMALL.replace(array=array)
+    _check(run_validation(cfg, 200, "icarus", seed=400, build_root=hw_build_root), 200, cfg)
