@@ -113,7 +113,8 @@ def best_gemm(gemm, cfg, pattern, dataflow):
     a lower bound and stopped once the bound exceeds the best found (exact: no tiling skipped could
     have won). Results are cached by shape, so repeated layers are searched once."""
     check_dataflow(cfg, dataflow)
-    return _best_shape(Gemm("", "FF", gemm.m, gemm.n, gemm.k, count=gemm.count), cfg, pattern, dataflow)
+    shape = Gemm("", "FF", gemm.m, gemm.n, gemm.k, count=gemm.count, im2col=gemm.im2col)
+    return _best_shape(shape, cfg, pattern, dataflow)
 
 
 @lru_cache(maxsize=65536)

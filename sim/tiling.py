@@ -16,7 +16,9 @@ the activation (``R*E`` operands per step) and weight (``C*P`` values + indices 
 the K chunks of an output tile accumulate in the output scratchpad. Orders ``"mnk"`` (an ``R x K`` row
 slab of A is kept if it fits) and ``"nmk"`` (a ``C x K`` weight slab is kept if it fits).
 
-With double buffering each scratchpad holds two tiles, so a tile gets half of it.
+With double buffering each scratchpad holds two tiles, so a tile gets half of it. DRAM traffic of A,
+B and Y is divided by the GEMM's ``im2col`` factors (a convolution lowered on chip fetches the stored
+tensor, not its im2col expansion); scratchpad traffic is the GEMM's own.
 """
 
 from dataclasses import dataclass
@@ -158,14 +160,16 @@ def _total(shape, *factors):
 
 def sequence(t, key):
     """Per-tile array `key` of the tiles `t`, flattened in execution order."""
-    return np.broadcast_to(t[key], t["shape"]).ravel()
+    x = t[key]() if callable(t[key]) else t[key]
+    return np.broadcast_to(x, t["shape"]).ravel()
 
 
 def tile_arrays(gemm, cfg, pattern, tiling):
     """Tiles of one GEMM repeat: per-tile arrays in execution order, and totals.
 
-    Per tile, as views broadcasting over the loop grid ``shape`` (see `sequence` for the flat form):
-    ``cycles`` (exact tile cycles), ``load`` and ``store`` (DRAM bytes before / after the tile).
+    Per tile, broadcasting over the loop grid ``shape`` (see `sequence` for the flat form): ``cycles``
+    (exact tile cycles), ``load`` and ``store`` (DRAM bytes before / after the tile; built on demand,
+    since the search ranks tilings by their totals first).
     Totals (floats): ``tiles``, ``cycles``, ``steps`` (streamed rows or reduction steps),
     ``macs`` (dense-equivalent), ``mults`` (multiplies done), ``pe_steps`` (PEs used x steps), ``pes``
     (PEs used), ``w_load``, ``a_load``, ``psum_load``, ``store`` (DRAM traffic by kind), ``w_bytes``,
@@ -207,8 +211,15 @@ def tile_arrays(gemm, cfg, pattern, tiling):
         store_out = i["k"] == shape[tiling.order.index("k")] - 1
         psum_in = i["k"] < 0
     wb = weight_bytes(a, pattern, g["k"])
-    load = g["n"] * wb * w_fetch + g["m"] * g["k"] * ob * a_fetch + g["m"] * g["n"] * ab * psum_in
-    store = g["m"] * g["n"] * ab * store_out
+    fa, fb, fy = (1 / f for f in gemm.im2col)  # DRAM holds the stored tensor, not the im2col view
+
+    def load():
+        return (g["n"] * wb * fb * w_fetch + g["m"] * g["k"] * ob * fa * a_fetch
+                + g["m"] * g["n"] * ab * fy * psum_in)
+
+    def store():
+        return g["m"] * g["n"] * ab * fy * store_out
+
     return {
         "shape": shape, "cycles": np.asarray(cycles, dtype=np.int64), "load": load, "store": store,
         "totals": {
@@ -216,10 +227,10 @@ def tile_arrays(gemm, cfg, pattern, tiling):
             "macs": _total(shape, g["m"], g["n"], g["k"]),
             "mults": _total(shape, g["m"], g["n"], kept(pattern, g["k"])),
             "pe_steps": _total(shape, rows_used, g["n"], steps), "pes": _total(shape, rows_used, g["n"]),
-            "w_load": _total(shape, g["n"], wb, w_fetch),
-            "a_load": _total(shape, g["m"], g["k"] * ob, a_fetch),
-            "psum_load": _total(shape, g["m"], g["n"] * ab, psum_in),
-            "store": _total(shape, g["m"], g["n"] * ab, store_out),
+            "w_load": _total(shape, g["n"], wb * fb, w_fetch),
+            "a_load": _total(shape, g["m"], g["k"] * ob * fa, a_fetch),
+            "psum_load": _total(shape, g["m"], g["n"] * ab * fy, psum_in),
+            "store": _total(shape, g["m"], g["n"] * ab * fy, store_out),
             "w_bytes": _total(shape, g["n"], wb), "a_bytes": _total(shape, rows_used * e * ob, steps),
             "psum_bytes": _total(shape, g["m"], g["n"] * ab),
         },

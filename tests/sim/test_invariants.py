@@ -22,11 +22,16 @@ def test_sparse_never_slower_than_dense_twin(m, n, k, pattern):
 
 @settings(max_examples=60, deadline=None)
 @given(m=dims, n=dims, k=dims, pattern=st.one_of(st.none(), patterns), axis=st.sampled_from("mnk"),
-       extra=st.integers(min_value=1, max_value=500))
-def test_best_cycles_monotone_in_each_dimension(m, n, k, pattern, axis, extra):
+       extra=st.integers(min_value=1, max_value=500), policy=st.sampled_from(["ws", "os"]))
+def test_cycles_monotone_in_each_dimension(m, n, k, pattern, axis, extra, policy):
+    # For a fixed dataflow policy. The 'best' search picks among a candidate set of tilings that shifts
+    # with the shape, so it is not monotone in general (hypothesis found M=993, N=1, K=145 -> 181 four
+    # cycles faster); it is checked against the fixed policies instead (test_best_never_worse_than_fixed).
     small = Gemm("x", "FF", m, n, k)
     grown = Gemm("x", "FF", **{"m": m, "n": n, "k": k, axis: {"m": m, "n": n, "k": k}[axis] + extra})
-    assert best_gemm(small, CFG, pattern, "best").cycles <= best_gemm(grown, CFG, pattern, "best").cycles
+    before, after = best_gemm(small, CFG, pattern, policy), best_gemm(grown, CFG, pattern, policy)
+    assert before.compute_cycles <= after.compute_cycles
+    assert before.cycles <= after.cycles
 
 
 @settings(max_examples=60, deadline=None)

@@ -95,3 +95,12 @@ def test_best_runs_a_tiny_k_sparse_gemm_in_dense_mode():
     assert r.pattern is None
     assert r.cycles == best_gemm(g, cfg, None, "best").cycles
     assert best_gemm(Gemm("x", "FF", 512, 512, 4096), cfg, "2:8", "best").pattern == "2:8"
+
+
+def test_im2col_factors_shrink_dram_traffic_only():
+    # As test_dram_serialized_without_double_buffering, but A is a 2x im2col view of the stored input:
+    # A moves 16 / 2 = 8 B, so 56 B of traffic; the tile's compute is unchanged.
+    cfg = small(double_buffer=False)
+    r = run_gemm(Gemm("x", "FF", 4, 4, 4, im2col=(2.0, 1.0, 1.0)), cfg, None, Tiling("ws", "nmk", 4))
+    assert r.dram_bytes == 56 and r.stall_cycles == 56
+    assert r.compute_cycles == 4 + (4 + 4 + 4 - 2) + WS_OVERHEAD
