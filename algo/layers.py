@@ -12,7 +12,6 @@ Semantics of one training step of an N:M layer with dense master weight ``W[out,
   0, k, 2k, ... (``k = config.interval``); an eval-mode forward uses masks of the current ``W``.
 """
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -32,10 +31,10 @@ class _NMMixin:
         self.register_buffer("mask_bp", None, persistent=False)
 
     def compute_masks(self):
-        """(Mff, Mbp) of the current dense weight; Mbp is None unless the method is bdwp."""
-        pattern = self.nm.pattern
-        mbp = bp_mask(self.weight, pattern) if self.nm.method == "bdwp" else None
-        return ff_mask(self.weight, pattern), mbp
+        """(Mff, Mbp) of the current dense weight, as 0/1 in W's dtype; Mbp is None unless bdwp."""
+        pattern, dtype = self.nm.pattern, self.weight.dtype
+        mbp = bp_mask(self.weight, pattern, dtype) if self.nm.method == "bdwp" else None
+        return ff_mask(self.weight, pattern, dtype), mbp
 
     def refresh_masks(self):
         """Recompute and store the masks from the current dense weight."""
@@ -50,10 +49,11 @@ class _NMMixin:
         return self.mask_ff, self.mask_bp
 
     def _nm_operands(self):
-        """(Mff, BP weight, decay) for the autograd function of this step."""
+        """(FF weight, BP weight, decay) for the autograd function of this step."""
         mff, mbp = self._step_masks()
         w = self.weight.detach()
-        return mff, w * (mbp if mbp is not None else mff), float(self.nm.decay)
+        w_ff = w * mff
+        return w_ff, (w * mbp if mbp is not None else w_ff), float(self.nm.decay)
 
     def extra_repr(self):
         pattern = "" if self.nm.method == "dense" else f", pattern={self.nm.n}:{self.nm.m}"
@@ -70,8 +70,8 @@ class NMLinear(_NMMixin, nn.Linear):
     def forward(self, x):
         if self.nm.method == "dense":
             return super().forward(x)
-        mff, w_bp, decay = self._nm_operands()
-        return NMLinearFn.apply(x, self.weight, self.bias, mff, w_bp, decay)
+        w_ff, w_bp, decay = self._nm_operands()
+        return NMLinearFn.apply(x, self.weight, self.bias, w_ff, w_bp, decay)
 
 
 class NMConv2d(_NMMixin, nn.Conv2d):
@@ -84,8 +84,8 @@ class NMConv2d(_NMMixin, nn.Conv2d):
     def forward(self, x):
         if self.nm.method == "dense":
             return super().forward(x)
-        mff, w_bp, decay = self._nm_operands()
-        return NMConv2dFn.apply(x, self.weight, self.bias, mff, w_bp, decay,
+        w_ff, w_bp, decay = self._nm_operands()
+        return NMConv2dFn.apply(x, self.weight, self.bias, w_ff, w_bp, decay,
                                 self.stride, self.padding, self.dilation, self.groups)
 
 
@@ -159,7 +159,7 @@ def layer_masks(model):
     for name, layer in nm_layers(model).items():
         if layer.mask_ff is None:
             continue
-        out[name] = {"ff": layer.mask_ff.cpu().numpy().astype(np.bool_)}
+        out[name] = {"ff": layer.mask_ff.cpu().numpy() != 0}
         if layer.mask_bp is not None:
-            out[name]["bp"] = layer.mask_bp.cpu().numpy().astype(np.bool_)
+            out[name]["bp"] = layer.mask_bp.cpu().numpy() != 0
     return out

@@ -79,8 +79,8 @@ def test_masks_refresh_every_k_training_steps():
     layer(x)  # step 1: no refresh
     assert torch.equal(layer.mask_ff, first)
     layer(x)  # step 2: refresh
-    assert torch.equal(layer.mask_ff, torch.tensor([[False, False, False, True] * 2] * 4))
-    assert torch.equal(layer.mask_bp, torch.tensor([[False] * 8] * 3 + [[True] * 8]))
+    assert torch.equal(layer.mask_ff.bool(), torch.tensor([[False, False, False, True] * 2] * 4))
+    assert torch.equal(layer.mask_bp.bool(), torch.tensor([[False] * 8] * 3 + [[True] * 8]))
 
 
 def test_eval_forward_uses_masks_of_current_weights():
