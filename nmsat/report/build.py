@@ -152,20 +152,25 @@ def _speed_section(speed, out):
     if speed is None:
         return ("## Simulator speed\n\nNo benchmark results yet: run "
                 "`python benchmarks/bench_sim_vs_scalesim.py` and regenerate.")
-    plots.speed_bars(["nmsat", "SCALE-Sim v3"], [speed["nmsat"]["cycles_per_s"], speed["scalesim"]["cycles_per_s"]],
+    plots.speed_bars(["nmsat", "SCALE-Sim v3"], [speed["nmsat_cycles_per_s"], speed["scalesim_cycles_per_s"]],
                      out / "sim_speed.png")
+    totals = [{"simulator": "nmsat", "cycles": speed["nmsat_total_cycles"], "wall_s": speed["nmsat_wall_s"],
+               "cycles_per_s": speed["nmsat_cycles_per_s"]},
+              {"simulator": "SCALE-Sim v3", "cycles": speed["scalesim_total_cycles"],
+               "wall_s": speed["scalesim_wall_s"], "cycles_per_s": speed["scalesim_cycles_per_s"]}]
     return "\n".join([
         "## Simulator speed versus SCALE-Sim v3",
         "",
-        "From `benchmarks/results/sim_vs_scalesim.json` (written by `benchmarks/bench_sim_vs_scalesim.py`, "
-        "both simulators in one run on this 2-core machine).",
+        f"{speed['workload']} on a {speed['array']} array, from `benchmarks/results/sim_vs_scalesim.json` "
+        "(written by `benchmarks/bench_sim_vs_scalesim.py`, both simulators in one run on this 2-core machine).",
         "",
         figure("sim_speed.png", "simulated cycles per second"),
         "",
-        table([{"simulator": k, **v} for k, v in (("nmsat", speed["nmsat"]), ("SCALE-Sim v3", speed["scalesim"]))],
-              ["simulator", "cycles", "wall_s", "cycles_per_s"]),
+        table(totals, ["simulator", "cycles", "wall_s", "cycles_per_s"]),
         "",
-        f"Speed ratio: **{speed['speed_ratio']:,.0f}x** simulated cycles per second.",
+        f"Speed ratio: **{speed['speed_ratio']:,.0f}x** simulated cycles per second. Per-layer cycles:",
+        "",
+        table(speed["layers"], ["layer", "m", "n", "k", "scalesim_cycles", "nmsat_cycles", "ratio"]),
     ])
 
 
