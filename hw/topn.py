@@ -103,3 +103,19 @@ def expected(x, pattern, axis):
     c = compress(x, NMPattern.parse(pattern), axis)
     n = c.pattern.n
     return (np.moveaxis(c.values, -2, 0).reshape(-1, n), np.moveaxis(c.indices, -2, 0).reshape(-1, n))
+
+
+def pack_beat(unit, beat):
+    """An input beat (one signed element per lane) as the ``i.payload`` integer: lane l at bit ``l * D``."""
+    mask = (1 << unit.width) - 1
+    return sum((int(v) & mask) << (lane * unit.width) for lane, v in enumerate(beat))
+
+
+def unpack_out(unit, word):
+    """An ``o.payload`` integer as (values, indices), each ``[L, slots]`` (layout in docs/hw-topn.md)."""
+    d, ib, cells = unit.width, unit.index_bits, unit.lanes * unit.slots
+    vals = [(word >> (k * d)) & ((1 << d) - 1) for k in range(cells)]
+    vals = [v - (1 << d) if v >> (d - 1) else v for v in vals]
+    idx = [(word >> (cells * d + k * ib)) & ((1 << ib) - 1) for k in range(cells)]
+    shape = (unit.lanes, unit.slots)
+    return np.array(vals).reshape(shape), np.array(idx).reshape(shape)

@@ -58,7 +58,7 @@ class TopNLane(wiring.Component):
 
         nxt_val = [Signal.like(v, name=f"nxt_val{i}") for i, v in enumerate(val)]
         nxt_idx = [Signal.like(v, name=f"nxt_idx{i}") for i, v in enumerate(idx)]
-        nxt_ok = Signal(n)
+        nxt_ok = [Signal(name=f"nxt_ok{i}") for i in range(n)]
         at_or_after_weakest = 0
         for i in range(n):
             at_or_after_weakest = at_or_after_weakest | weakest[i]
@@ -66,15 +66,16 @@ class TopNLane(wiring.Component):
             append = ~full & ~cur_ok[i] & prev_ok & self.slot_en[i]
             shift = replace & at_or_after_weakest & self.slot_en[i]
             last_used = 1 if i == n - 1 else ~self.slot_en[i + 1]
-            m.d.comb += [nxt_val[i].eq(val[i]), nxt_idx[i].eq(idx[i]), nxt_ok[i].eq(cur_ok[i])]
-            with m.If(append | (shift & last_used)):
-                m.d.comb += [nxt_val[i].eq(self.x), nxt_idx[i].eq(self.pos), nxt_ok[i].eq(1)]
-            if i < n - 1:
-                with m.Elif(shift):
-                    m.d.comb += [nxt_val[i].eq(val[i + 1]), nxt_idx[i].eq(idx[i + 1])]
+            take_x = append | (shift & last_used)
+            take_next = shift if i < n - 1 else 0
+            nxt_next = (val[i + 1], idx[i + 1]) if i < n - 1 else (val[i], idx[i])
+            # Plain multiplexers, not If/Else: Icarus loops forever on these as always_comb processes.
+            m.d.comb += [nxt_val[i].eq(Mux(take_x, self.x, Mux(take_next, nxt_next[0], val[i]))),
+                         nxt_idx[i].eq(Mux(take_x, self.pos, Mux(take_next, nxt_next[1], idx[i]))),
+                         nxt_ok[i].eq(take_x | cur_ok[i])]
             m.d.comb += [self.values[i].eq(Mux(nxt_ok[i], nxt_val[i], 0)),
                          self.indices[i].eq(Mux(nxt_ok[i], nxt_idx[i], 0))]
-        m.d.comb += self.kept.eq(nxt_ok)
+        m.d.comb += self.kept.eq(Cat(*nxt_ok))
         with m.If(self.en):
-            m.d.sync += [ok.eq(nxt_ok), *(a.eq(b) for a, b in zip(val + idx, nxt_val + nxt_idx, strict=True))]
+            m.d.sync += [ok.eq(Cat(*nxt_ok)), *(a.eq(b) for a, b in zip(val + idx, nxt_val + nxt_idx, strict=True))]
         return m
