@@ -78,14 +78,14 @@ class Core(wiring.Component):
                          n.eq(Mux(new.os, new.count + 2 * r_ + c_ - 1, new.count + 2 * r_ + c_)),
                          rows.eq(Mux(new.os, r_, new.count))]
 
-        # Schedule of the running tile.
+        # Schedule of the running tile. Reads happen only when scheduled (never out of range).
         ws = ~cmd.os
         ctrl = array.ctrl
         w_read = Mux(ws, k < r_, k < cmd.count)
         a_read = Mux(ws, (k >= r_) & (k < r_ + cmd.count), k < cmd.count)
         m.d.comb += [
-            w_rd.en.eq(1), w_rd.addr.eq(Mux(ws, r_ - 1 - k, k)),
-            a_rd.en.eq(1), a_rd.addr.eq(Mux(ws, k - r_, k)),
+            w_rd.en.eq(running & w_read), w_rd.addr.eq(Mux(ws, r_ - 1 - k, k)),
+            a_rd.en.eq(running & a_read), a_rd.addr.eq(Mux(ws, k - r_, k)),
             ctrl.ws.eq(ws), ctrl.mode.eq(cmd.mode),
             ctrl.w_shift.eq(Mux(ws, w_valid, 1)),
             ctrl.clear.eq(running & cmd.os & (k == 0)),
@@ -101,7 +101,7 @@ class Core(wiring.Component):
 
         m.d.comb += [
             o_wr.en.eq(running & (k >= n - rows)), o_wr.addr.eq(out_addr(k)),
-            o_rd.en.eq(1), o_rd.addr.eq(out_addr(k + 1)),
+            o_rd.en.eq(running & (k + 1 >= n - rows) & (k + 1 < n)), o_rd.addr.eq(out_addr(k + 1)),
         ]
         for c in range(c_):
             m.d.comb += o_wr.data[c].eq(array.out[c] + Mux(cmd.accumulate, o_rd.data[c], 0))

@@ -37,8 +37,9 @@ def _shape(rng, kind, p, dataflow, pattern, e, max_steps):
     if kind == "unit":
         m_rows = 1
         k = k if dataflow == "ws" else int(rng.integers(1, e + 1))
-    elif kind == "ragged":
-        k = int(rng.choice([x for x in range(1, k_max + 1) if x % group])) if k_max > group else k
+    elif kind == "ragged":  # impossible only when the group is 1 (dense with P = 1)
+        ragged = [x for x in range(1, k_max + 1) if x % group]
+        k = int(rng.choice(ragged)) if ragged else k
     elif kind == "narrow":
         n = max(1, p.cols - 1 - int(rng.integers(0, p.cols)))
         m_rows = max(1, p.rows - 1) if dataflow == "os" else m_rows
