@@ -1,1 +1,11 @@
-"""nmsat.algo: N:M sparse training in PyTorch (dense, SR-STE, BDWP) and workload extraction (no amaranth)."""
+"""nmsat.algo: N:M sparse training in PyTorch (dense, SR-STE, BDWP) and workload extraction (no amaranth).
+
+Modules: `nmconfig` (NMConfig), `masks` (torch N:M masks), `functions` (autograd), `layers`
+(NMLinear, NMConv2d, sparsify_, densify_), `models` (MODELS), `workload` (model_trace, trace_from_module),
+`data` (digits), `train`, `sweep` (accuracy_sweep).
+"""
+
+from nmsat.algo.layers import NMConv2d, NMLinear, densify_, sparsify_
+from nmsat.algo.nmconfig import NMConfig
+
+__all__ = ["NMConfig", "NMConv2d", "NMLinear", "densify_", "sparsify_"]

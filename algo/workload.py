@@ -7,6 +7,9 @@ Per weight layer (``nn.Linear``, ``nn.Conv2d`` with ``groups`` g; trace conventi
   gradient (the first layer, fed by the data);
 * WG: M = out/g, N = in/g*kh*kw, K = batch*out_pixels; always dense.
 
+``im2col`` (A, B, Y factors) is ``max(1, im2col size / stored size)`` for the operand holding X's
+im2col view (FF: A, BP: Y = dX before col2im, WG: B = X^T) and 1 elsewhere; Linear layers give 1.
+
 Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` FF and BP, for the layers the
 filter picks (default `nmsat.algo.layers.default_filter`); ``dense`` has no sparse GEMM.
 An `ActMatmul` ``a[..., M, K] @ b[..., K, N]`` (attention scores, context) gives a dense FF GEMM
@@ -31,10 +34,11 @@ def _weight_gemms(name, module, x, y, ff, bp):
     g = getattr(module, "groups", 1)
     out, red = module.weight.shape[0] // g, module.weight[0].numel()
     rows = y.numel() // module.weight.shape[0]
-    gemms = [Gemm(name, "FF", rows, out, red, ff, g)]
+    cols = (max(1.0, rows * red * g / x.numel()),)  # im2col view of X (or dX) over the stored tensor
+    gemms = [Gemm(name, "FF", rows, out, red, ff, g, cols + (1.0, 1.0))]
     if x.requires_grad:
-        gemms.append(Gemm(name, "BP", rows, red, out, bp, g))
-    return gemms, Gemm(name, "WG", out, red, rows, None, g)
+        gemms.append(Gemm(name, "BP", rows, red, out, bp, g, (1.0, 1.0) + cols))
+    return gemms, Gemm(name, "WG", out, red, rows, None, g, (1.0,) + cols + (1.0,))
 
 
 def _matmul_gemms(name, a, b):

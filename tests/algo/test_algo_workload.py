@@ -44,6 +44,9 @@ def test_gemm_shapes_follow_the_trace_convention():
     assert (conv + ("BP",)) not in t
     assert (t[conv + ("WG",)].m, t[conv + ("WG",)].n, t[conv + ("WG",)].k) == (8, 36, 75)
     assert t[conv + ("FF",)].sparse is None  # 4 in-channels: not a multiple of 8, stays dense
+    view = 75 * 36 / (3 * 4 * 81)  # im2col of X over X
+    assert t[conv + ("FF",)].im2col == (view, 1, 1) and t[conv + ("WG",)].im2col == (1, view, 1)
+    assert t[grp + ("BP",)].im2col == (1, 1, 1) and t[fc + ("FF",)].im2col == (1, 1, 1)
     g = t[grp + ("FF",)]
     assert (g.m, g.n, g.k, g.count, g.sparse) == (75, 8, 4, 2, None)
     assert (t[grp + ("BP",)].n, t[grp + ("BP",)].k, t[grp + ("WG",)].k) == (4, 8, 75)
@@ -127,3 +130,10 @@ def test_wrong_input_shape_is_one_line_error():
     with pytest.raises(NmsatError, match="input shape") as e:
         trace_from_module(nn.Linear(5, 3), (7,), 2, "dense", None, "lin")
     assert "\n" not in str(e.value)
+
+
+def test_im2col_factors_of_a_3x3_same_conv():
+    t = _by(trace_from_module(nn.Sequential(nn.Conv2d(8, 8, 1), nn.Conv2d(8, 16, 3, padding=1)), (8, 6, 6),
+                              batch=2, method="dense", pattern=None, name="c"))
+    assert t[("1", "FF")].im2col == (9, 1, 1) and t[("1", "BP")].im2col == (1, 1, 9)
+    assert t[("1", "WG")].im2col == (1, 9, 1) and t[("0", "FF")].im2col == (1, 1, 1)
