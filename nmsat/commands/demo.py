@@ -1,12 +1,10 @@
 """`nmsat demo`: train on digits, export traces, simulate, emit Verilog and write a report, in minutes."""
 
-import csv
-import io
 from pathlib import Path
 
 import click
 
-from nmsat import atomic, trace
+from nmsat import trace
 from nmsat.config import load_config
 from nmsat.report.run import make_report, say, workload_traces
 
@@ -14,22 +12,16 @@ DEMO_MODELS = (("resnet18", "cifar"), ("resnet9", "cifar"))
 
 
 def _train(out, seeds, epochs):
-    """Digits CNN dense and BDWP 2:8 per seed; returns the accuracy CSV path and the last BDWP trace."""
-    from nmsat.algo.train import train
+    """Digits CNN dense and BDWP 2:8 per seed; returns the accuracy CSV path and a real BDWP trace."""
+    import torch
 
-    rows = []
-    for method in ("dense", "bdwp"):
-        for seed in seeds:
-            say(f"training the digits CNN, {method}{' 2:8' if method == 'bdwp' else ''}, seed {seed}")
-            r = train("digits_cnn", method, "2:8", seed=seed, epochs=epochs, out_dir=out / f"{method}-s{seed}",
-                      progress=True)
-            rows.append({k: r[k] for k in ("model", "method", "pattern", "seed", "test_acc")})
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic.write_text(out / "accuracy.csv", buf.getvalue())
-    return out / "accuracy.csv", out / f"bdwp-s{seeds[0]}" / "trace_last.json"
+    from nmsat.algo.sweep import accuracy_sweep
+
+    torch.set_num_threads(1)  # tiny models: one thread is fastest and immune to oversubscription
+    say(f"training the digits CNN on scikit-learn digits: dense and BDWP 2:8, seeds {list(seeds)}")
+    acc = accuracy_sweep(out, models=("digits_cnn",), methods=("dense", "bdwp"), patterns=("2:8",),
+                         seeds=seeds, epochs=epochs, progress=True)
+    return acc, out / f"digits_cnn_bdwp_2-8_s{seeds[0]}" / "trace_last.json"
 
 
 def _simulate(cfg, traces, label):

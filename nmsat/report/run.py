@@ -21,7 +21,11 @@ def say(msg):
 def accuracy_rows(out, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, patterns=ACCURACY_PATTERNS):
     """Accuracy cells from an existing sweep CSV, or from a fresh sweep written beside the report."""
     if accuracy_csv is None:
+        import torch
+
         from nmsat.algo.sweep import accuracy_sweep
+
+        torch.set_num_threads(1)  # tiny models: one thread is fastest and immune to oversubscription
 
         say(f"training {', '.join(models)} on digits: {', '.join(ACCURACY_METHODS)} x "
             f"{', '.join(patterns)} x {seeds} seeds, {epochs} epochs")
