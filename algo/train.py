@@ -47,13 +47,15 @@ def _write_csv(path, rows):
     atomic.write_text(path, buf.getvalue())
 
 
-def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=15, batch=64, lr=0.05,
-          decay=2e-4, interval=1, out_dir=None, progress=False):
+def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=10, batch=64, lr=0.05,
+          decay=2e-4, interval=1, out_dir=None, progress=False, threads=1):
     """Train `model` ("mlp" or "digits_cnn") on digits and return its metrics dict.
 
     SGD (momentum 0.9, weight decay 5e-4, cosine learning rate) from seed `seed` (weights and batch
-    order). With `out_dir`: writes ``metrics.csv`` (per epoch), ``metrics.json``, ``checkpoint.pt`` and
-    ``trace_first.json`` / ``trace_last.json`` (the GEMMs plus the real masks of the first and last step).
+    order), on `threads` torch CPU threads (restored afterwards; one thread is fastest for these small
+    models on a shared machine and keeps runs bit-reproducible). With `out_dir`: writes ``metrics.csv``
+    (per epoch), ``metrics.json``, ``checkpoint.pt`` and ``trace_first.json`` / ``trace_last.json``
+    (the GEMMs plus the real masks of the first and last step).
     """
     if model not in TRAINABLE:
         raise NmsatError(f"model {model!r} cannot be trained on digits (use {', '.join(TRAINABLE)})")
@@ -61,7 +63,18 @@ def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=15, b
         raise NmsatError(f"epochs {epochs!r}: must be a positive integer")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise NmsatError(f"batch {batch!r}: must be a positive integer")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise NmsatError(f"threads {threads!r}: must be a positive integer")
     cfg = NMConfig.parse(method, None if method == "dense" else pattern, decay, interval)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _train(model, cfg, seed, epochs, batch, lr, out_dir, progress)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _train(model, cfg, seed, epochs, batch, lr, out_dir, progress):
     xtr, ytr, xte, yte = digits()
     torch.manual_seed(seed)
     net = sparsify_(build_model(model, "digits"), cfg)
@@ -95,7 +108,7 @@ def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=15, b
                      "test_acc": _accuracy(net, xte, yte), "seconds": time.perf_counter() - start})
         bar.set_postfix(loss=f"{rows[-1]['train_loss']:.3f}", test_acc=f"{rows[-1]['test_acc']:.3f}")
     result = {"model": model, "method": cfg.method, "pattern": label, "seed": seed, "epochs": epochs,
-              "batch": batch, "lr": lr, "decay": decay, "interval": interval, "steps": step,
+              "batch": batch, "lr": lr, "decay": cfg.decay, "interval": cfg.interval, "steps": step,
               "test_acc": rows[-1]["test_acc"],
               "train_loss": [r["train_loss"] for r in rows], "seconds": rows[-1]["seconds"]}
     if out is not None:

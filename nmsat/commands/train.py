@@ -3,7 +3,6 @@
 import csv
 
 import click
-import torch
 
 from nmsat.algo.sweep import accuracy_sweep, summarize
 from nmsat.algo.train import TRAINABLE
@@ -31,12 +30,11 @@ from nmsat.trace import METHODS
 @click.option("--progress/--no-progress", default=True, show_default=True, help="tqdm progress bar.")
 def command(models, methods, patterns, seeds, epochs, batch, lr, decay, interval, threads, out_dir, progress):
     """Train MODELs on scikit-learn digits for every method x pattern x seed; print the accuracy table."""
-    torch.set_num_threads(max(1, threads))
     for model in models:
         if model not in TRAINABLE:
             raise NmsatError(f"unknown model {model!r} (use {', '.join(TRAINABLE)})")
     path = accuracy_sweep(out_dir, models, methods, patterns, seeds, epochs, progress=progress, batch=batch,
-                          lr=lr, decay=decay, interval=interval)
+                          lr=lr, decay=decay, interval=interval, threads=threads)
     click.echo(f"{'model':<12} {'method':<7} {'pattern':<7} {'n':>2} {'mean acc':>9} {'std':>7}")
     with open(path) as f:
         rows = [{**r, "test_acc": float(r["test_acc"])} for r in csv.DictReader(f)]
