@@ -123,6 +123,8 @@ def sparsify_(model, config, filter_fn=None):
     (default `default_filter`) for `NMLinear` / `NMConv2d` sharing the same parameters; returns model."""
     if not isinstance(config, NMConfig):
         raise NmsatError(f"sparsify_: config must be an NMConfig, got {type(config).__name__}")
+    if type(model) in (nn.Linear, nn.Conv2d):
+        raise NmsatError(f"sparsify_: cannot swap the model itself ({type(model).__name__}); wrap it in a container")
     keep = filter_fn or default_filter(config)
     for name, module in list(model.named_modules()):
         if type(module) is nn.Linear and keep(name, module):

@@ -132,3 +132,5 @@ def test_unsupported_conv_and_bad_config_type_rejected():
         sparsify_(nn.Sequential(nn.Conv2d(8, 8, 3, padding="same")), NMConfig())
     with pytest.raises(NmsatError, match="dict"):
         sparsify_(_net(), {"method": "bdwp"})
+    with pytest.raises(NmsatError, match="Linear"):
+        sparsify_(nn.Linear(8, 4), NMConfig())
