@@ -134,3 +134,17 @@ def test_unsupported_conv_and_bad_config_type_rejected():
         sparsify_(_net(), {"method": "bdwp"})
     with pytest.raises(NmsatError, match="Linear"):
         sparsify_(nn.Linear(8, 4), NMConfig())
+
+
+@pytest.mark.parametrize("method", ["srste", "bdwp"])
+def test_srste_term_is_lambda_times_pruned_weights(method):
+    grads = {}
+    for decay in (0.0, 0.25):
+        torch.manual_seed(3)
+        layer = NMConv2d(16, 8, 3, padding=1, config=NMConfig.parse(method, "2:8", decay)).double()
+        layer(torch.randn(2, 16, 5, 5, dtype=torch.float64)).sum().backward()
+        grads[decay] = layer.weight.grad
+    w = layer.weight.detach().numpy()
+    pruned = w * ~reference.masks(w, "2:8", method)[0]
+    np.testing.assert_allclose((grads[0.25] - grads[0.0]).numpy(), 0.25 * pruned, rtol=1e-12, atol=1e-12)
+    assert np.count_nonzero(pruned) == w.size * 6 // 8
