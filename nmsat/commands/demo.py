@@ -6,6 +6,7 @@ import click
 
 from nmsat import trace
 from nmsat.config import load_config
+from nmsat.report.collect import accuracy
 from nmsat.report.run import make_report, say, workload_traces
 
 DEMO_MODELS = (("resnet18", "cifar"), ("resnet9", "cifar"))
@@ -56,9 +57,11 @@ def command(ctx, out_dir, config_path, hw_config, seeds, epochs):
     say(f"writing Verilog of the {hw_cfg.array.rows}x{hw_cfg.array.cols} array to {out / 'verilog'}/")
     ctx.invoke(verilog, config_file=hw_config, out_dir=str(out / "verilog"))
     headline = make_report(out / "report", cfg, accuracy_csv=acc_csv, seeds=seeds, epochs=epochs, rtl_cases=8,
-                           hw_cfg=hw_cfg, area=True, speed_models=DEMO_MODELS)
+                           hw_cfg=hw_cfg, area=False, speed_models=DEMO_MODELS)
     click.echo(f"\nreport: {headline['report']}")
-    click.echo(f"digits CNN accuracy (mean of {seeds} seeds): see {acc_csv}")
+    for cell in accuracy(acc_csv):
+        click.echo(f"digits CNN test accuracy, {cell['method']} {cell['pattern']}: {cell['mean']:.4f} "
+                   f"(+- {cell['std']:.4f}, {cell['seeds']} seeds)")
     click.echo(f"digits CNN step, BDWP 2:8 vs dense: {digits['dense'] / digits['bdwp']:.2f}x")
     click.echo(f"ResNet-18 CIFAR training step, BDWP 2:8 vs dense: {resnet['dense'] / resnet['bdwp']:.2f}x, "
                f"SR-STE: {resnet['dense'] / resnet['srste']:.2f}x")

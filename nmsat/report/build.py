@@ -142,10 +142,30 @@ def _rtl_section(rows):
     ])
 
 
+AREA_PARTS = (("pe", "one PE"), ("core", "core (PEs + skew, scratchpads, controller)"), ("total", "core + top-N unit"))
+AREA_CELLS = ("lut", "ff", "dsp", "bram", "carry")
+
+
 def _area_section(area):
     if area is None:
         return "## Area\n\nNot run in this report (`--no-area`)."
-    return "\n".join(["## Area (Yosys synthesis)", "", area["markdown"]])
+    rows = []
+    for part, label in AREA_PARTS:
+        for variant in ("dense", "nm"):
+            rows.append({"part": label, "variant": "dense-only" if variant == "dense" else "dense + N:M",
+                         **{c: area[variant][part][c] for c in AREA_CELLS}})
+        rows.append({"part": label, "variant": "N:M overhead (%)",
+                     **{c: area["overhead_pct"][part][c] for c in AREA_CELLS}})
+    return "\n".join([
+        "## Area (Yosys synthesis)",
+        "",
+        f"`{area['target']}` cells for the `{area['config']}` array ({area['rows']}x{area['cols']} PEs x "
+        f"{area['mults_per_pe']} multipliers, {area['data_width']}-bit, patterns {', '.join(area['patterns'])}, "
+        f"top-N unit {area['topn_lanes']} lanes): the same array built dense-only versus dense + N:M "
+        "(`nmsat area`; core = PE x R*C + non-PE logic, each synthesised on its own).",
+        "",
+        table(rows, ["part", "variant", *AREA_CELLS]),
+    ])
 
 
 def _speed_section(speed, out):

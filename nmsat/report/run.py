@@ -48,11 +48,10 @@ def area_rows(hw_cfg, enabled):
     """Yosys area of the small array, dense-only versus dense + N:M; None when disabled."""
     if not enabled:
         return None
-    from nmsat.hw.area import area_markdown, area_report
+    from nmsat.hw.area import area_report
 
     say("synthesising the PE and array with Yosys (dense-only and dense + N:M)")
-    report = area_report(hw_cfg)
-    return {"rows": report, "markdown": area_markdown(report)}
+    return area_report(hw_cfg)
 
 
 def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=32):
@@ -67,8 +66,10 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     """Gather every section and write the report into `out`; returns the headline numbers."""
     out = Path(out)
     acc = accuracy_rows(out, accuracy_csv, seeds, epochs)
-    say("simulating training steps of ResNet-9, VGG-19, ResNet-18, ResNet-50 and ViT-S: dense, SR-STE, BDWP")
-    speed = collect.speedups(cfg, **({"models": speed_models} if speed_models else {}))
+    models = speed_models or collect.SPEEDUP_MODELS
+    say(f"simulating training steps of {', '.join(m for m, _ in models)} x {', '.join(collect.SPEEDUP_PATTERNS)}: "
+        "dense, SR-STE, BDWP")
+    speed = collect.speedups(cfg, models=models)
     traces = workload_traces()
     say("energy, schedules and per-layer time of ResNet-18 (CIFAR, 2:8)")
     energy = collect.energy(cfg, traces)

@@ -1,0 +1,25 @@
+"""`nmsat area`: FPGA area (Yosys) of a config's PE, core and top-N unit, dense-only vs dense + N:M."""
+
+import json
+
+import click
+
+from nmsat import atomic
+from nmsat.config import load_config
+
+
+@click.command("area")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="accelerator config TOML (default: the shipped 32x32 config)")
+@click.option("--target", type=click.Choice(["xilinx", "ice40"]), default="xilinx", show_default=True,
+              help="Yosys synthesis flow: synth_xilinx -noiopad (7-series cells) or synth_ice40")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="also write the report as JSON")
+def command(config_file, target, json_file):
+    """Synthesise and print LUT/FF/DSP/BRAM/carry counts (results cached in ~/.cache/nmsat/area)."""
+    from nmsat.hw.area import area_report, format_table
+
+    report = area_report(load_config(config_file), target)
+    click.echo(format_table(report))
+    if json_file:
+        atomic.write_text(json_file, json.dumps(report, indent=2) + "\n")
+        click.echo(f"wrote {json_file}")
