@@ -65,6 +65,28 @@ def speedups(cfg, models=SPEEDUP_MODELS, patterns=SPEEDUP_PATTERNS, batch=32, pr
     return rows
 
 
+def pass_breakdown(cfg, trace_by_mode):
+    """Cycles, ideal cycles and utilization per pass (FF, BP, WG) for each mode: why the speedup is what it is.
+
+    Ideal cycles are the pass's effective MACs (dense MACs x n/m where sparse) over the array's R*C*P
+    multipliers: what the pass would take at full utilization.
+    """
+    a = cfg.array
+    peak = a.rows * a.cols * a.mults_per_pe
+    rows = []
+    for mode, trace in trace_by_mode.items():
+        r = simulate(trace, cfg, mode, "best", True)
+        for pass_ in ("FF", "BP", "WG"):
+            layers = [x for x in r.layers if x["pass"] == pass_]
+            cycles = sum(x["cycles"] for x in layers)
+            ideal = sum(x["mults"] for x in layers) / peak
+            rows.append({"mode": mode, "pass": pass_, "cycles": cycles, "ideal_cycles": round(ideal),
+                         "utilization": ideal / cycles if cycles else 0.0,
+                         "fill_drain": sum(x["fill_drain_cycles"] for x in layers),
+                         "dram_stall": sum(x["stall_cycles"] for x in layers)})
+    return rows
+
+
 def energy(cfg, trace_by_mode):
     """Energy per component (pJ) of one step per hardware mode: {mode: {component: pJ}}."""
     return {mode: simulate(trace, cfg, mode, "best", True).energy_pj for mode, trace in trace_by_mode.items()}
@@ -102,4 +124,4 @@ def sim_speed(path):
         raise NmsatError(f"benchmark results {str(path)!r}: not valid JSON ({e.msg})") from None
 
 
-__all__ = ["COMPONENTS", "accuracy", "energy", "schedules", "sim_speed", "speedups", "time_breakdown"]
+__all__ = ["COMPONENTS", "accuracy", "energy", "pass_breakdown", "schedules", "sim_speed", "speedups", "time_breakdown"]

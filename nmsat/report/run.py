@@ -73,6 +73,7 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     traces = workload_traces()
     say("energy, schedules and per-layer time of ResNet-18 (CIFAR, 2:8)")
     energy = collect.energy(cfg, traces)
+    passes = collect.pass_breakdown(cfg, traces)
     sched = collect.schedules(cfg, traces["bdwp"])
     layer_time = collect.time_breakdown(cfg, traces["bdwp"])
     rtl = rtl_rows(hw_cfg, rtl_cases)
@@ -81,5 +82,5 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
                 "epochs": epochs, "batch": 32, "RTL cases": rtl_cases, "RTL seed": 0,
                 "RTL/area config": hw_cfg.name}
     say(f"writing the report to {out}/")
-    return build_report(out, cfg, acc, speed, energy, sched, layer_time, rtl, area_data,
+    return build_report(out, cfg, acc, speed, passes, energy, sched, layer_time, rtl, area_data,
                         collect.sim_speed(SPEED_RESULTS), settings)
