@@ -1,0 +1,167 @@
+"""FPGA area of the accelerator: one PE, the R x C core, the top-N unit; dense-only versus dense + N:M.
+
+The core's area is ``PE x R*C + non-PE logic``: one PE is synthesised on its own, and the core is
+synthesised with every PE replaced by a black box (skew registers, scratchpads, controller). Amaranth
+emits one Verilog module per PE instance, so this keeps a 32 x 32 core tractable. The dense-only
+variant is the same config with ``patterns = []`` (no top-N unit, a dense-only PE and activation bus).
+"""
+
+import hashlib
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+
+from nmsat.hw.yosys import script, synthesize
+
+CATEGORIES = ("lut", "ff", "dsp", "bram", "carry", "lut_mem", "muxf")
+_XILINX = {"DSP48E1": ("dsp", 1), "RAMB36E1": ("bram", 1), "RAMB18E1": ("bram", 0.5),
+           "CARRY4": ("carry", 1), "MUXF7": ("muxf", 1), "MUXF8": ("muxf", 1), "INV": ("lut", 1)}
+_ICE40 = {"SB_LUT4": ("lut", 1), "SB_MAC16": ("dsp", 1), "SB_RAM40_4K": ("bram", 1), "SB_CARRY": ("carry", 1)}
+_IGNORED = ("BUFG", "IBUF", "OBUF", "SB_GB", "SB_IO")  # clock and IO buffers: not logic
+
+
+def classify(cells):
+    """Primitive cell counts -> ``CATEGORIES`` (+ ``other``); BRAM in 36 Kb (Xilinx) / 4 Kb (iCE40) blocks."""
+    out = dict.fromkeys((*CATEGORIES, "other"), 0)
+    for cell, count in cells.items():
+        if cell in _XILINX or cell in _ICE40:
+            cat, weight = _XILINX.get(cell) or _ICE40[cell]
+        elif cell.startswith("LUT"):
+            cat, weight = "lut", 1
+        elif cell.startswith(("FD", "SB_DFF")):
+            cat, weight = "ff", 1
+        elif cell.startswith(("SRL", "RAM32", "RAM64", "RAM128", "RAM256")):
+            cat, weight = "lut_mem", 1
+        elif cell in _IGNORED or "." in cell:  # a dotted name is a black-boxed Amaranth module
+            continue
+        else:
+            cat, weight = "other", 1
+        out[cat] += count * weight
+    return out
+
+
+def _add(*parts, scale=1):
+    return {k: scale * sum(p[k] for p in parts) for k in parts[0]}
+
+
+def _key(kind, params):
+    """Cache key of a generated design: what generates it (hw sources, Amaranth) and its parameters."""
+    h = hashlib.sha256(json.dumps([kind, repr(params), metadata.version("amaranth")]).encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
+    return h.hexdigest()
+
+
+def _rtlil(component_fn, top):
+    def convert():
+        os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
+        from amaranth.back import rtlil
+
+        return rtlil.convert(component_fn(), name=top)
+
+    return convert
+
+
+def pe_area(params, target):
+    """One PE: totals and parts (``mux``: N:M operand muxes, ``mac``, ``regs``: pass-through registers)."""
+    from nmsat.hw.pe import PE
+
+    res = synthesize(_rtlil(lambda: PE(params), "pe"), "pe", target, key=_key("pe", params))
+    mods = res["modules"]
+    parts = {"mux": classify(mods.get("pe.mux", {})), "mac": classify(mods.get("pe.mac", {})),
+             "regs": classify(mods["pe"])}
+    return _add(*parts.values()), parts
+
+
+def non_pe_area(params, target):
+    """The core with its PEs black-boxed: totals and parts (``skew`` registers, ``spad_ctrl``)."""
+    from nmsat.errors import NmsatError
+    from nmsat.hw.core import Core
+
+    res = synthesize(_rtlil(lambda: Core(params), "core"), "core", target, blackbox="core.array.pe_*",
+                     key=_key("core-no-pe", params))
+    pes = sum(n for cell, n in res["design"].items() if cell.startswith("core.array.pe_"))
+    if pes != params.rows * params.cols:
+        raise NmsatError(f"area: found {pes} black-boxed PEs in the core, expected {params.rows * params.cols} "
+                         "(the core's module names changed?)")
+    mods = res["modules"]
+    skew = [classify(cells) for name, cells in mods.items() if name.startswith("core.array")
+            and not name.startswith("core.array.pe_")]
+    parts = {"skew": _add(*skew), "spad_ctrl": classify(mods["core"])}
+    return _add(*parts.values()), parts
+
+
+def topn_area(cfg, target):
+    """The top-N-of-M unit of `cfg` (zero when it has no patterns: a dense-only design has none)."""
+    from nmsat.hw.topn import TopN
+
+    if not cfg.array.patterns:
+        return dict.fromkeys((*CATEGORIES, "other"), 0)
+    args = (cfg.array.patterns, cfg.array.data_width, cfg.topn.lanes)
+    res = synthesize(_rtlil(lambda: TopN(*args), "topn"), "topn", target, key=_key("topn", args))
+    return classify(res["design"])
+
+
+def variant_area(cfg, target):
+    """Area of one variant (`cfg` as given): pe, pe_parts, pe_array, non_pe, non_pe_parts, core, topn, total."""
+    from nmsat.hw.params import core_params
+
+    params = core_params(cfg)
+    pe, pe_parts = pe_area(params, target)
+    pe_array = _add(pe, scale=params.rows * params.cols)
+    non_pe, non_pe_parts = non_pe_area(params, target)
+    core = _add(pe_array, non_pe)
+    topn = topn_area(cfg, target)
+    return {"pe": pe, "pe_parts": pe_parts, "pe_array": pe_array, "non_pe": non_pe,
+            "non_pe_parts": non_pe_parts, "core": core, "topn": topn, "total": _add(core, topn)}
+
+
+def _pct(nm, dense):
+    return {k: (round(100 * (nm[k] - dense[k]) / dense[k], 1) if dense[k] else None) for k in dense}
+
+
+def area_report(cfg, target="xilinx"):
+    """Area of `cfg` dense-only and dense + N:M, with the relative overhead (%) of N:M support."""
+    from nmsat.errors import NmsatError
+
+    script("top", target)  # rejects an unknown target before any work
+    if not cfg.array.patterns:
+        raise NmsatError("area: config [array] patterns is empty, so there is no N:M support to compare")
+    dense = variant_area(cfg.replace(array={"patterns": []}), target)
+    nm = variant_area(cfg, target)
+    return {"config": cfg.name, "target": target, "rows": cfg.array.rows, "cols": cfg.array.cols,
+            "mults_per_pe": cfg.array.mults_per_pe, "data_width": cfg.array.data_width,
+            "patterns": [str(p) for p in cfg.array.patterns], "topn_lanes": cfg.topn.lanes,
+            "dense": dense, "nm": nm,
+            "overhead_pct": {k: _pct(nm[k], dense[k]) for k in ("pe", "core", "total")}}
+
+
+_ROWS = [("PE", "pe"), ("  N:M muxes", "pe_parts.mux"), ("  MAC", "pe_parts.mac"),
+         ("  registers", "pe_parts.regs"), ("PE x R*C", "pe_array"), ("non-PE logic", "non_pe"),
+         ("  skew regs", "non_pe_parts.skew"), ("  spads+ctrl", "non_pe_parts.spad_ctrl"),
+         ("core", "core"), ("top-N unit", "topn"), ("total", "total")]
+_COLS = ("lut", "ff", "dsp", "bram", "carry")
+
+
+def _get(variant, path):
+    for part in path.split("."):
+        variant = variant[part]
+    return variant
+
+
+def format_table(report):
+    """The report as a text table: both variants, the difference, and the relative overhead."""
+    r = report
+    head = (f"area of {r['config']} on {r['target']}: {r['rows']}x{r['cols']} PEs x {r['mults_per_pe']} mults, "
+            f"{r['data_width']}-bit, patterns {' '.join(r['patterns'])}, top-N {r['topn_lanes']} lanes")
+    cols = "".join(f"{c.upper():>8}" for c in _COLS)
+    lines = [head, f"{'':14}|{'dense-only':^40}|{'dense + N:M':^40}|{'N:M - dense':^18}|{'overhead %':^18}",
+             f"{'part':14}|{cols}|{cols}|{'LUT':>9}{'FF':>9}|{'LUT':>9}{'FF':>9}"]
+    for label, path in _ROWS:
+        d, n = _get(r["dense"], path), _get(r["nm"], path)
+        pct = [f"{100 * (n[k] - d[k]) / d[k]:+8.1f}%" if d[k] else f"{'-':>9}" for k in ("lut", "ff")]
+        lines.append(f"{label:14}|" + "".join(f"{d[k]:>8g}" for k in _COLS) + "|"
+                     + "".join(f"{n[k]:>8g}" for k in _COLS) + "|"
+                     + "".join(f"{n[k] - d[k]:>+9g}" for k in ("lut", "ff")) + "|" + "".join(pct))
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""`nmsat area` / `area_report`: Yosys synthesis of a tiny config, caching, the CLI and its errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nmsat.cli import main
+from nmsat.config import default_config, load_config
+from nmsat.errors import NmsatError
+from nmsat.hw import yosys
+from nmsat.hw.area import CATEGORIES, area_report, classify, format_table
+
+TINY = """name = "tiny"
+[array]
+rows = 2
+cols = 2
+mults_per_pe = 2
+patterns = ["1:2"]
+data_width = 4
+acc_width = 8
+[memory]
+weight_spad_kib = 0.01
+act_spad_kib = 0.01
+out_spad_kib = 0.01
+[topn]
+lanes = 2
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """(config path, report) with a fresh synthesis cache, kept for the module's tests."""
+    root = tmp_path_factory.mktemp("area")
+    path = root / "tiny.toml"
+    path.write_text(TINY)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NMSAT_CACHE", str(root / "cache"))
+    yield path, area_report(load_config(path))
+    mp.undo()
+
+
+def test_tiny_report_is_consistent(tiny):
+    _, r = tiny
+    for v in ("dense", "nm"):
+        a = r[v]
+        assert a["pe"]["lut"] > 0 and a["pe"]["ff"] > 0 and a["non_pe"]["ff"] > 0
+        assert a["pe_array"] == {k: 4 * x for k, x in a["pe"].items()}
+        assert a["core"] == {k: a["pe_array"][k] + a["non_pe"][k] for k in a["pe"]}
+        assert a["pe"] == {k: sum(p[k] for p in a["pe_parts"].values()) for k in a["pe"]}
+    assert r["dense"]["topn"]["lut"] == 0 and r["nm"]["topn"]["lut"] > 0 and r["nm"]["topn"]["ff"] > 0
+    for k in ("lut", "ff"):
+        assert r["nm"]["pe"][k] >= r["dense"]["pe"][k] and r["nm"]["total"][k] >= r["dense"]["total"][k]
+    assert "dense-only" in format_table(r) and "top-N unit" in format_table(r)
+
+
+def test_second_run_hits_the_cache_and_cli_writes_json(tiny, tmp_path, monkeypatch, capsys):
+    path, r = tiny
+
+    def no_yosys(*args, **kwargs):
+        raise AssertionError("yosys ran although every result is cached")
+
+    monkeypatch.setattr(yosys.subprocess, "run", no_yosys)
+    out = tmp_path / "area.json"
+    with pytest.raises(SystemExit) as e:
+        main(["area", "--config", str(path), "--json", str(out)])
+    assert e.value.code == 0
+    assert json.loads(out.read_text()) == json.loads(json.dumps(r))
+    assert "PE x R*C" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("toml,message", [
+    ('[array]\nrows = 0\n', "rows = 0: must be > 0"),
+    ('[array]\npatterns = []\n', "no N:M support to compare"),
+    ('[array]\ndataflows = ["ws"]\n', "implements both 'ws' and 'os'"),
+])
+def test_bad_config_exits_2_with_one_line(tmp_path, toml, message):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(toml)
+    run = subprocess.run([sys.executable, "-m", "nmsat", "area", "--config", str(bad)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and message in run.stderr and run.stdout == ""
+
+
+def test_classify_maps_primitives_of_both_targets():
+    cells = {"LUT6": 3, "INV": 1, "FDRE": 4, "FDCE": 1, "DSP48E1": 2, "RAMB18E1": 1, "RAMB36E1": 1,
+             "CARRY4": 5, "SRLC32E": 2, "RAM64M": 1, "MUXF7": 2, "BUFG": 1, "core.array.pe_0_0": 1, "XORCY": 1}
+    got = classify(cells)
+    assert got == {"lut": 4, "ff": 5, "dsp": 2, "bram": 1.5, "carry": 5, "lut_mem": 3, "muxf": 2, "other": 1}
+    ice = classify({"SB_LUT4": 7, "SB_DFFR": 2, "SB_DFF": 1, "SB_CARRY": 3, "SB_MAC16": 1, "SB_RAM40_4K": 2})
+    assert ice == {**dict.fromkeys(CATEGORIES, 0), "lut": 7, "ff": 3, "carry": 3, "dsp": 1, "bram": 2,
+                   "other": 0}
+
+
+def test_unknown_target_is_an_error():
+    with pytest.raises(NmsatError, match="synthesis target 'asic'"):
+        area_report(default_config(), target="asic")
