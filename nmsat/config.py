@@ -39,10 +39,14 @@ class ArrayConfig:
     clock_mhz: float
     data_width: int
     acc_width: int
+    max_row_groups: int
 
     def __post_init__(self):
         _positive("array", rows=self.rows, cols=self.cols, mults_per_pe=self.mults_per_pe,
-                  clock_mhz=self.clock_mhz, data_width=self.data_width, acc_width=self.acc_width)
+                  clock_mhz=self.clock_mhz, data_width=self.data_width, acc_width=self.acc_width,
+                  max_row_groups=self.max_row_groups)
+        g = self.max_row_groups
+        _require(g & (g - 1) == 0, f"config [array] max_row_groups = {g}: must be a power of two")
         pats = tuple(NMPattern.parse(p) for p in self.patterns)
         object.__setattr__(self, "patterns", pats)
         object.__setattr__(self, "dataflows", tuple(self.dataflows))

@@ -24,10 +24,25 @@ def window(array, pattern):
     return array.reduction_per_cycle(pattern)
 
 
-def ws_cycles(array, t):
-    """Cycles of a weight-stationary tile streaming `t` rows: preload R, stream T+R+C-2, overhead."""
+def ws_groups(array, rows_needed):
+    """Row groups G of a WS tile whose reduction needs `rows_needed` array rows (vectorized).
+
+    The largest power of two ``G <= array.max_row_groups`` that divides R with ``G * rows_needed <= R``;
+    each group of ``h = R / G`` rows holds the same weights and streams its own rows of A.
+    """
+    need = np.maximum(np.asarray(rows_needed), 1)
+    groups, g = np.ones_like(need), 1
+    while 2 * g <= array.max_row_groups and array.rows % (2 * g) == 0:
+        g *= 2
+        groups = np.where(g * need <= array.rows, g, groups)
+    return groups
+
+
+def ws_cycles(array, t, groups=1):
+    """Cycles of a weight-stationary tile streaming `t` rows in `groups` row groups:
+    preload R, stream ceil(T/G)+R+C-2, overhead."""
     r, c = array.rows, array.cols
-    return r + (np.asarray(t) + r + c - 2) + WS_OVERHEAD
+    return r + (-(-np.asarray(t) // groups) + r + c - 2) + WS_OVERHEAD
 
 
 def os_cycles(array, s):
@@ -61,17 +76,30 @@ def weight_rows(b, pattern, array):
     return c.values.reshape(rows, cols, p), c.indices.reshape(rows, cols, p)
 
 
-def act_rows(a, pattern, array, dataflow):
-    """Activation scratchpad rows, ``[rows, R, E]`` (see docs/architecture.md for WS and OS)."""
+def _check_groups(array, groups):
+    if groups < 1 or groups > array.max_row_groups or array.rows % groups or groups & (groups - 1):
+        raise NmsatError(f"WS row groups {groups}: need a power of two <= max_row_groups = "
+                         f"{array.max_row_groups} that divides R = {array.rows}")
+    return array.rows // groups
+
+
+def act_rows(a, pattern, array, dataflow, groups=1):
+    """Activation scratchpad rows, ``[rows, R, E]`` (see docs/architecture.md for WS and OS).
+
+    WS with G row groups of h = R/G rows: row `t` holds, for array row ``r = g*h + j``,
+    ``A[t*G + g, j*E:(j+1)*E]`` (zeros past the end of A).
+    """
     a = np.asarray(a)
     e, r = window(array, pattern), array.rows
     m_rows, k = a.shape
     if dataflow == "ws":
-        if k > r * e:
-            raise NmsatError(f"WS tile reduction {k} exceeds R*E = {r * e}")
-        padded = np.zeros((m_rows, r * e), dtype=a.dtype)
-        padded[:, :k] = a
-        return padded.reshape(m_rows, r, e)
+        h = _check_groups(array, groups)
+        if k > h * e:
+            raise NmsatError(f"WS tile reduction {k} exceeds (R/G)*E = {h * e} with {groups} row groups")
+        steps = -(-m_rows // groups)
+        padded = np.zeros((steps * groups, h * e), dtype=a.dtype)
+        padded[:m_rows, :k] = a
+        return padded.reshape(steps, r, e)
     if m_rows > r:
         raise NmsatError(f"OS tile has {m_rows} rows, the array has {r}")
     steps = -(-k // e)
@@ -98,8 +126,11 @@ class TileResult:
     cycles: int
 
 
-def run_tile(a, b, pattern, array, dataflow):
-    """Run one tile ``A[M, K] @ B[N, K]^T`` through the PE semantics; returns y and exact cycles."""
+def run_tile(a, b, pattern, array, dataflow, groups=1):
+    """Run one tile ``A[M, K] @ B[N, K]^T`` through the PE semantics; returns y and exact cycles.
+
+    `groups` is the WS row-group count G (see `ws_groups`); OS ignores it.
+    """
     from nmsat.sim.golden import wrap
 
     if dataflow not in array.dataflows:
@@ -110,15 +141,15 @@ def run_tile(a, b, pattern, array, dataflow):
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise NmsatError(f"tile shapes {a.shape} and {b.shape} do not match A[M,K] @ B[N,K]^T")
     vals, idx = weight_rows(b, pattern, array)  # [S, C, P]
-    acts = act_rows(a, pattern, array, dataflow)  # WS [T, R, E]; OS [S, R, E]
+    acts = act_rows(a, pattern, array, dataflow, groups)  # WS [T/G, R, E]; OS [S, R, E]
     p = array.mults_per_pe
     if dataflow == "ws":
-        if vals.shape[0] > array.rows:
-            raise NmsatError(f"WS tile needs {vals.shape[0]} weight rows, the array has {array.rows}")
         s = vals.shape[0]
-        sel = _selected(acts[:, :s, None, :], idx[None], pattern, p)  # [T, S, C, P]
-        y = np.einsum("tscp,scp->tc", sel.astype(np.int64), vals.astype(np.int64))
-        cycles = int(ws_cycles(array, a.shape[0]))
+        grouped = acts.reshape(acts.shape[0], groups, array.rows // groups, -1)[:, :, :s]  # [T/G, G, S, E]
+        sel = _selected(grouped[:, :, :, None, :], idx[None, None], pattern, p)  # [T/G, G, S, C, P]
+        y = np.einsum("tgscp,scp->tgc", sel.astype(np.int64), vals.astype(np.int64))
+        y = y.reshape(-1, array.cols)
+        cycles = int(ws_cycles(array, a.shape[0], groups))
     else:
         sel = _selected(acts[:, :, None, :], idx[:, None], pattern, p)  # [S, R, C, P]
         y = np.einsum("srcp,scp->rc", sel.astype(np.int64), vals[:, :, :].astype(np.int64))
@@ -127,19 +158,24 @@ def run_tile(a, b, pattern, array, dataflow):
     return TileResult(y=y, cycles=cycles)
 
 
-def activity(array, dataflow, t):
+def activity(array, dataflow, t, groups=1):
     """Debug view: bool ``[cycles, R, C]``, True where PE (r, c) does a useful MAC that cycle.
 
-    `t` is the streamed rows (WS) or reduction steps (OS); cycle 0 is the command handshake.
+    `t` is the streamed rows (WS, in `groups` row groups) or reduction steps (OS); cycle 0 is the
+    command handshake. In WS, group g's PEs are idle in the last step when ``step*G + g >= T``.
     """
     r, c = array.rows, array.cols
     if dataflow == "ws":
-        total, start = int(ws_cycles(array, t)), r + 1  # preload R, then one scratchpad-read cycle
+        total, start = int(ws_cycles(array, t, groups)), r + 1  # preload R, then one scratchpad-read cycle
+        steps = -(-t // groups)
     else:
-        total, start = int(os_cycles(array, t)), 1  # one scratchpad-read cycle
+        total, start, steps, groups = int(os_cycles(array, t)), 1, t, 1  # one scratchpad-read cycle
     act = np.zeros((total, r, c), dtype=bool)
     rr, cc = np.meshgrid(np.arange(r), np.arange(c), indexing="ij")
-    steps = np.arange(t)[:, None, None]
-    cyc = start + steps + rr[None] + cc[None]
-    act[cyc, np.broadcast_to(rr, cyc.shape), np.broadcast_to(cc, cyc.shape)] = True
+    step = np.arange(steps)[:, None, None]
+    used = step * groups + (rr // (r // groups))[None] < (t if dataflow == "ws" else steps)
+    cyc = (start + step + rr[None] + cc[None])[np.broadcast_to(used, (steps, r, c))]
+    rows = np.broadcast_to(rr, (steps, r, c))[np.broadcast_to(used, (steps, r, c))]
+    cols = np.broadcast_to(cc, (steps, r, c))[np.broadcast_to(used, (steps, r, c))]
+    act[cyc, rows, cols] = True
     return act
