@@ -79,9 +79,11 @@ def run_scalesim(python, topology, workdir):
 
 
 def nmsat_config():
-    """32x32 WS, one multiplier per PE, dense, scratchpads holding a whole layer's streamed rows."""
+    """32x32 WS, one multiplier per PE, dense, scratchpads holding a whole layer's streamed rows; no WS row
+    groups (max_row_groups = 1), as SCALE-Sim's plain array."""
     return default_config().replace(
-        array={"rows": 32, "cols": 32, "mults_per_pe": 1, "patterns": [], "dataflows": ["ws"]},
+        array={"rows": 32, "cols": 32, "mults_per_pe": 1, "patterns": [], "dataflows": ["ws"],
+               "max_row_groups": 1},
         memory={"act_spad_kib": 65536, "out_spad_kib": 65536})
 
 

@@ -3,13 +3,15 @@
 A `Tiling` names a dataflow, a loop order and a chunk size; `tile_arrays` expands it into numpy arrays
 with one entry per tile (no Python loop over tiles). Tile cycles come from `sim/tile.py`.
 
-WS (weight-stationary): K folds of ``R*E``, N folds of ``C``, M chunks of ``T`` streamed rows, ``T``
+WS (weight-stationary): K folds of ``R*E``, N folds of ``C``, M chunks of ``T`` rows of A, ``T``
 bounded by the activation scratchpad (a row is ``R*E`` operands) and the output scratchpad (a row is
 ``C`` accumulators). Orders: ``"nmk"`` keeps a chunk's partial sums in the output scratchpad across the
 K folds (weights re-read per chunk unless the ``K x C`` weight slab fits); ``"nkm"`` keeps a weight tile
 across the M chunks (partial sums go to DRAM and back between K folds when there is more than one chunk);
 ``"mnk"`` keeps a chunk's ``T x K`` rows of A across the N folds if they fit (weights re-read per chunk
-unless all of B fits).
+unless all of B fits). A K fold needing ``h = ceil(Kt/E)`` array rows runs in ``G = ws_groups(h)`` row groups
+(``sim/tile.py``): ``ceil(T/G)`` streamed steps, G replicas of the weight tile preloaded; the A, B and Y
+bytes are those of the fold either way (an output row carries G rows of Y).
 
 OS (output-stationary): M folds of ``R``, N folds of ``C``, K chunks of ``S`` reduction steps bounded by
 the activation (``R*E`` operands per step) and weight (``C*P`` values + indices per step) scratchpads;
@@ -27,7 +29,7 @@ import numpy as np
 
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
-from nmsat.sim.tile import os_cycles, window, ws_cycles
+from nmsat.sim.tile import os_cycles, window, ws_cycles, ws_groups
 
 ORDERS = {"ws": ("nmk", "nkm", "mnk"), "os": ("mnk", "nmk")}
 
@@ -144,15 +146,15 @@ def _axes(order, sizes):
 
 
 def _total(shape, *factors):
-    """Sum over the grid `shape` of the product of `factors`, each a view varying along at most one axis
-    (all different), without materializing the grid: the product of the factors' sums times the
-    extents of the axes no factor varies along."""
+    """Sum over the grid `shape` of the product of `factors`, views varying along disjoint sets of axes,
+    without materializing the grid: the product of the factors' sums times the extents of the axes no
+    factor varies along."""
     total, covered = 1.0, set()
     for f in factors:
         f = np.asarray(f, dtype=np.float64)
         axes = {d for d in range(f.ndim) if f.shape[d] > 1}
-        if len(axes) > 1 or axes & covered:
-            raise ValueError("_total needs single-axis factors on distinct axes")
+        if axes & covered:
+            raise ValueError("_total needs factors on disjoint axes")
         covered |= axes
         total *= float(f.sum())
     return total * float(np.prod([s for d, s in enumerate(shape) if d not in covered]))
@@ -170,10 +172,11 @@ def tile_arrays(gemm, cfg, pattern, tiling):
     Per tile, broadcasting over the loop grid ``shape`` (see `sequence` for the flat form): ``cycles``
     (exact tile cycles), ``load`` and ``store`` (DRAM bytes before / after the tile; built on demand,
     since the search ranks tilings by their totals first).
-    Totals (floats): ``tiles``, ``cycles``, ``steps`` (streamed rows or reduction steps),
-    ``macs`` (dense-equivalent), ``mults`` (multiplies done), ``pe_steps`` (PEs used x steps), ``pes``
-    (PEs used), ``w_load``, ``a_load``, ``psum_load``, ``store`` (DRAM traffic by kind), ``w_bytes``,
-    ``a_bytes``, ``psum_bytes`` (scratchpad reads of weights and activations, writes of outputs).
+    Totals (floats): ``tiles``, ``cycles``, ``steps`` (streamed steps or reduction steps),
+    ``macs`` (dense-equivalent), ``mults`` (multiplies done), ``pe_steps`` (useful PE steps), ``pes``
+    (WS: PEs preloaded, G copies of the fold; OS: PEs used), ``w_load``, ``a_load``, ``psum_load``,
+    ``store`` (DRAM traffic by kind), ``w_bytes``, ``a_bytes``, ``psum_bytes`` (scratchpad reads of
+    weights and activations, writes of outputs).
     """
     a, mem = cfg.array, cfg.memory
     e = window(a, pattern)
@@ -184,8 +187,10 @@ def tile_arrays(gemm, cfg, pattern, tiling):
     if tiling.dataflow == "ws":
         g, i, shape = _axes(tiling.order, {"n": _sizes(n, a.cols), "m": _sizes(m, tiling.chunk),
                                            "k": _sizes(k, a.rows * e)})
-        rows_used, steps = cdiv(g["k"], e), g["m"]
-        cycles = ws_cycles(a, g["m"])
+        rows_used = cdiv(g["k"], e)
+        groups = ws_groups(a, rows_used)
+        steps, rows_loaded, streamed = cdiv(g["m"], groups), rows_used * groups, g["m"]
+        cycles = ws_cycles(a, g["m"], groups)
         if tiling.order == "nmk":
             w_fetch = (i["m"] == 0) | (weight_bytes(a, pattern, k) * a.cols > w_cap)
         elif tiling.order == "nkm":
@@ -201,6 +206,7 @@ def tile_arrays(gemm, cfg, pattern, tiling):
         g, i, shape = _axes(tiling.order, {"m": _sizes(m, a.rows), "n": _sizes(n, a.cols),
                                            "k": _sizes(k, tiling.chunk * e)})
         rows_used, steps = g["m"], cdiv(g["k"], e)
+        rows_loaded, streamed = rows_used, steps
         cycles = os_cycles(a, steps)
         if tiling.order == "mnk":
             a_fetch = (i["n"] == 0) | (a.rows * k * ob > act_cap)
@@ -226,12 +232,12 @@ def tile_arrays(gemm, cfg, pattern, tiling):
             "tiles": float(np.prod(shape)), "steps": _total(shape, steps), "cycles": _total(shape, cycles),
             "macs": _total(shape, g["m"], g["n"], g["k"]),
             "mults": _total(shape, g["m"], g["n"], kept(pattern, g["k"])),
-            "pe_steps": _total(shape, rows_used, g["n"], steps), "pes": _total(shape, rows_used, g["n"]),
+            "pe_steps": _total(shape, rows_used, g["n"], streamed), "pes": _total(shape, rows_loaded, g["n"]),
             "w_load": _total(shape, g["n"], wb * fb, w_fetch),
             "a_load": _total(shape, g["m"], g["k"] * ob * fa, a_fetch),
             "psum_load": _total(shape, g["m"], g["n"] * ab * fy, psum_in),
             "store": _total(shape, g["m"], g["n"] * ab * fy, store_out),
-            "w_bytes": _total(shape, g["n"], wb), "a_bytes": _total(shape, rows_used * e * ob, steps),
+            "w_bytes": _total(shape, g["n"], wb), "a_bytes": _total(shape, rows_used * e * ob, streamed),
             "psum_bytes": _total(shape, g["m"], g["n"] * ab),
         },
     }

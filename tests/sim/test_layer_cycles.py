@@ -1,20 +1,23 @@
 """Layer model against hand-derived cycle counts, traffic and stalls on small arrays."""
 
 import pytest
+from nets import resnet18
 
 from nmsat.config import default_config
 from nmsat.sim.layer import best_gemm, run_gemm
+from nmsat.sim.network import simulate
 from nmsat.sim.tile import OS_OVERHEAD, WS_OVERHEAD
 from nmsat.sim.tiling import Tiling
 from nmsat.trace import Gemm
 
 
-def small(rows=4, cols=4, p=1, patterns=(), double_buffer=True, **memory):
+def small(rows=4, cols=4, p=1, patterns=(), double_buffer=True, max_row_groups=8, **memory):
     """A tiny array with 8-bit operands, 16-bit accumulators and 1 DRAM byte per cycle."""
     mem = {"double_buffer": double_buffer, "dram_gbps": 1.0, **memory}
     return default_config().replace(
         array={"rows": rows, "cols": cols, "mults_per_pe": p, "patterns": list(patterns),
-               "clock_mhz": 1000.0, "data_width": 8, "acc_width": 16}, memory=mem)
+               "clock_mhz": 1000.0, "data_width": 8, "acc_width": 16, "max_row_groups": max_row_groups},
+        memory=mem)
 
 
 def test_ws_dense_folds():
@@ -39,11 +42,12 @@ def test_os_dense_folds():
 
 def test_ws_sparse_window_and_multiplies():
     # P=2, 2:4 gives E = P*m/n = 4, so a K fold covers R*E = 16: K=40 -> folds (16, 16, 8); N=4 one fold;
-    # M=5 one chunk. 3 tiles of 4 + (5 + 6) + WS_OVERHEAD. Multiplies: 2 kept per group of 4 -> K/2 per
-    # output: 5*4*20; dense-equivalent MACs stay 5*4*40.
+    # M=5 one chunk. The two full folds use all 4 rows: 4 + (5 + 6) + WS_OVERHEAD each. The tail fold
+    # needs 8/4 = 2 rows, so it runs in G = 2 row groups: 4 + (ceil(5/2) + 6) + WS_OVERHEAD.
+    # Multiplies: 2 kept per group of 4 -> K/2 per output: 5*4*20; dense-equivalent MACs stay 5*4*40.
     r = run_gemm(Gemm("x", "FF", 5, 4, 40), small(p=2, patterns=["2:4"]), "2:4", Tiling("ws", "nmk", 5))
     assert r.tiles == 3
-    assert r.compute_cycles == 3 * (15 + WS_OVERHEAD)
+    assert r.compute_cycles == 2 * (15 + WS_OVERHEAD) + (13 + WS_OVERHEAD)
     assert r.mults == 5 * 4 * 20 and r.macs == 5 * 4 * 40
 
 
@@ -104,3 +108,30 @@ def test_im2col_factors_shrink_dram_traffic_only():
     r = run_gemm(Gemm("x", "FF", 4, 4, 4, im2col=(2.0, 1.0, 1.0)), cfg, None, Tiling("ws", "nmk", 4))
     assert r.dram_bytes == 56 and r.stall_cycles == 56
     assert r.compute_cycles == 4 + (4 + 4 + 4 - 2) + WS_OVERHEAD
+
+
+def test_ws_row_groups():
+    # 8x4 array, P=1 so E=1; M=10, N=4, K=10 in one chunk of T=10: K folds (8, 2).
+    # Fold 0 needs all 8 rows: G=1, 8 + (10 + 8 + 4 - 2) + WS_OVERHEAD = 28 + WS_OVERHEAD, 10 steps.
+    # Fold 1 needs 2 rows: G=4 groups of 2 rows (G=8 would leave 1 row per group), each streaming its
+    # own rows of A: 8 + (ceil(10/4) + 8 + 4 - 2) + WS_OVERHEAD = 21 + WS_OVERHEAD, 3 steps.
+    # With max_row_groups=2 fold 1 has G=2: 8 + (5 + 10) + WS_OVERHEAD; with 1 it is a plain 28.
+    g, tiling = Gemm("x", "FF", 10, 4, 10), Tiling("ws", "nmk", 10)
+    runs = {mg: run_gemm(g, small(rows=8, max_row_groups=mg), None, tiling) for mg in (8, 2, 1)}
+    assert runs[8].compute_cycles == 49 + 2 * WS_OVERHEAD
+    assert runs[8].fill_drain_cycles == runs[8].compute_cycles - (10 + 3)
+    assert runs[2].compute_cycles == 51 + 2 * WS_OVERHEAD
+    assert runs[1].compute_cycles == 56 + 2 * WS_OVERHEAD
+    # The same A, B and Y bytes move and the same multiplies are done, however many groups.
+    for r in runs.values():
+        assert (r.macs, r.mults, r.dram_bytes) == (400, 400, runs[1].dram_bytes)
+        assert r.energy_pj["spad"] == runs[1].energy_pj["spad"]
+
+
+def test_max_row_groups_one_reproduces_the_plain_array():
+    # Network totals of the model before WS row groups existed (same traces, default config otherwise).
+    cfg = default_config().replace(array={"max_row_groups": 1})
+    cases = {(8, 32, "bdwp", "best"): 3_348_834, (8, 32, "dense", "best"): 4_451_731,
+             (8, 32, "srste", "ws"): 4_487_187, (2, 224, "bdwp", "ws"): 3_602_215}
+    for (batch, image, mode, policy), cycles in cases.items():
+        assert simulate(resnet18(batch, image), cfg, mode, policy, True).total_cycles == cycles
