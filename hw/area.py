@@ -18,6 +18,7 @@ CATEGORIES = ("lut", "ff", "dsp", "bram", "carry", "lut_mem", "muxf")
 _XILINX = {"DSP48E1": ("dsp", 1), "RAMB36E1": ("bram", 1), "RAMB18E1": ("bram", 0.5),
            "CARRY4": ("carry", 1), "MUXF7": ("muxf", 1), "MUXF8": ("muxf", 1), "INV": ("lut", 1)}
 _ICE40 = {"SB_LUT4": ("lut", 1), "SB_MAC16": ("dsp", 1), "SB_RAM40_4K": ("bram", 1), "SB_CARRY": ("carry", 1)}
+_FLOW = ("area.py", "yosys.py")  # the flow itself: never changes a design, so not part of its key
 _IGNORED = ("BUFG", "IBUF", "OBUF", "SB_GB", "SB_IO")  # clock and IO buffers: not logic
 
 
@@ -42,14 +43,18 @@ def classify(cells):
 
 
 def _add(*parts, scale=1):
-    return {k: scale * sum(p[k] for p in parts) for k in parts[0]}
+    return {k: scale * sum(p[k] for p in parts) for k in (*CATEGORIES, "other")}
 
 
 def _key(kind, params):
-    """Cache key of a generated design: what generates it (hw sources, Amaranth) and its parameters."""
+    """Cache key of a generated design: what generates it (hw sources, Amaranth) and its parameters.
+
+    Hashing the generators instead of the RTLIL text skips the conversion (slow for a 32 x 32 core).
+    """
     h = hashlib.sha256(json.dumps([kind, repr(params), metadata.version("amaranth")]).encode())
     for src in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(src.read_bytes())
+        if src.name not in _FLOW:
+            h.update(src.read_bytes())
     return h.hexdigest()
 
 
@@ -92,6 +97,15 @@ def non_pe_area(params, target):
     return _add(*parts.values()), parts
 
 
+def whole_core_area(params, target):
+    """The whole core synthesised flat (PEs included): what ``PE x R*C + non-PE`` estimates."""
+    from nmsat.hw.core import Core
+
+    res = synthesize(_rtlil(lambda: Core(params), "core"), "core", target, key=_key("core", params),
+                     flatten=True)
+    return classify(res["design"])
+
+
 def topn_area(cfg, target):
     """The top-N-of-M unit of `cfg` (zero when it has no patterns: a dense-only design has none)."""
     from nmsat.hw.topn import TopN
@@ -103,8 +117,9 @@ def topn_area(cfg, target):
     return classify(res["design"])
 
 
-def variant_area(cfg, target):
-    """Area of one variant (`cfg` as given): pe, pe_parts, pe_array, non_pe, non_pe_parts, core, topn, total."""
+def variant_area(cfg, target, whole=False):
+    """Area of one variant (`cfg` as given): pe, pe_parts, pe_array, non_pe, non_pe_parts, core, topn,
+    total, and with `whole` also core_whole (the flat synthesis of the whole core)."""
     from nmsat.hw.params import core_params
 
     params = core_params(cfg)
@@ -113,34 +128,40 @@ def variant_area(cfg, target):
     non_pe, non_pe_parts = non_pe_area(params, target)
     core = _add(pe_array, non_pe)
     topn = topn_area(cfg, target)
-    return {"pe": pe, "pe_parts": pe_parts, "pe_array": pe_array, "non_pe": non_pe,
-            "non_pe_parts": non_pe_parts, "core": core, "topn": topn, "total": _add(core, topn)}
+    out = {"pe": pe, "pe_parts": pe_parts, "pe_array": pe_array, "non_pe": non_pe,
+           "non_pe_parts": non_pe_parts, "core": core, "topn": topn, "total": _add(core, topn)}
+    if whole:
+        out["core_whole"] = whole_core_area(params, target)
+    return out
 
 
 def _pct(nm, dense):
     return {k: (round(100 * (nm[k] - dense[k]) / dense[k], 1) if dense[k] else None) for k in dense}
 
 
-def area_report(cfg, target="xilinx"):
-    """Area of `cfg` dense-only and dense + N:M, with the relative overhead (%) of N:M support."""
+def area_report(cfg, target="xilinx", whole=False):
+    """Area of `cfg` dense-only and dense + N:M, with the relative overhead (%) of N:M support.
+
+    `whole` also synthesises each whole core flat, a check of the estimate (small arrays only).
+    """
     from nmsat.errors import NmsatError
 
     script("top", target)  # rejects an unknown target before any work
     if not cfg.array.patterns:
         raise NmsatError("area: config [array] patterns is empty, so there is no N:M support to compare")
-    dense = variant_area(cfg.replace(array={"patterns": []}), target)
-    nm = variant_area(cfg, target)
+    dense = variant_area(cfg.replace(array={"patterns": []}), target, whole)
+    nm = variant_area(cfg, target, whole)
     return {"config": cfg.name, "target": target, "rows": cfg.array.rows, "cols": cfg.array.cols,
             "mults_per_pe": cfg.array.mults_per_pe, "data_width": cfg.array.data_width,
             "patterns": [str(p) for p in cfg.array.patterns], "topn_lanes": cfg.topn.lanes,
             "dense": dense, "nm": nm,
-            "overhead_pct": {k: _pct(nm[k], dense[k]) for k in ("pe", "core", "total")}}
+            "overhead_pct": {k: _pct(nm[k], dense[k]) for k in ("pe", "core", "total", "core_whole") if k in nm}}
 
 
 _ROWS = [("PE", "pe"), ("  N:M muxes", "pe_parts.mux"), ("  MAC", "pe_parts.mac"),
          ("  registers", "pe_parts.regs"), ("PE x R*C", "pe_array"), ("non-PE logic", "non_pe"),
          ("  skew regs", "non_pe_parts.skew"), ("  spads+ctrl", "non_pe_parts.spad_ctrl"),
-         ("core", "core"), ("top-N unit", "topn"), ("total", "total")]
+         ("core", "core"), ("top-N unit", "topn"), ("total", "total"), ("core (whole)", "core_whole")]
 _COLS = ("lut", "ff", "dsp", "bram", "carry")
 
 
@@ -159,6 +180,8 @@ def format_table(report):
     lines = [head, f"{'':14}|{'dense-only':^40}|{'dense + N:M':^40}|{'N:M - dense':^18}|{'overhead %':^18}",
              f"{'part':14}|{cols}|{cols}|{'LUT':>9}{'FF':>9}|{'LUT':>9}{'FF':>9}"]
     for label, path in _ROWS:
+        if path not in r["nm"]:
+            continue
         d, n = _get(r["dense"], path), _get(r["nm"], path)
         pct = [f"{100 * (n[k] - d[k]) / d[k]:+8.1f}%" if d[k] else f"{'-':>9}" for k in ("lut", "ff")]
         lines.append(f"{label:14}|" + "".join(f"{d[k]:>8g}" for k in _COLS) + "|"

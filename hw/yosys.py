@@ -18,6 +18,7 @@ from nmsat.atomic import write_text
 from nmsat.errors import NmsatError
 
 TARGETS = {"xilinx": "synth_xilinx -noiopad", "ice40": "synth_ice40"}
+_FLAT = {"xilinx": ("", " -flatten"), "ice40": (" -noflatten", "")}  # (hierarchical, flat) options
 YOSYS = os.environ.get("NMSAT_YOSYS", "/usr/bin/yosys")
 # Yosys 0.23 writes the hierarchy's text listing ("  name   count") into stat -json's output.
 _HIER_LINE = re.compile(r"^ +[^\s\"{}]+ +\d+ *\n", re.MULTILINE)
@@ -36,26 +37,27 @@ def yosys_version():
     return subprocess.run([YOSYS, "-V"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def script(top, target, blackbox=None):
+def script(top, target, blackbox=None, flatten=False):
     """The Yosys commands run on ``design.il``: optional blackboxing, synthesis, ``stat -json``."""
     if target not in TARGETS:
         raise NmsatError(f"synthesis target {target!r}: use one of {', '.join(TARGETS)}")
     cmds = ["read_rtlil design.il"]
     if blackbox:
         cmds += [f"blackbox {blackbox}", f"hierarchy -top {top}"]
-    cmds += [f"{TARGETS[target]} -top {top}", "tee -q -o stat.json stat -json"]
+    cmds += [f"{TARGETS[target]} -top {top}{_FLAT[target][flatten]}", "tee -q -o stat.json stat -json"]
     return "; ".join(cmds)
 
 
-def synthesize(rtlil, top, target="xilinx", blackbox=None, key=None):
+def synthesize(rtlil, top, target="xilinx", blackbox=None, key=None, flatten=False):
     """Synthesise `rtlil` (text, or a function returning it) with top module `top`.
 
     Returns cell counts by type: ``{"modules": {name: counts}, "design": counts}`` (``stat -json``).
-    `blackbox` is a Yosys module selection replaced by black boxes (their instances stay as cells).
+    `blackbox` is a Yosys module selection replaced by black boxes (their instances stay as cells);
+    `flatten` lets Yosys optimise across module boundaries.
     `key` identifies the design for the cache (default: a hash of the text); it is required when
     `rtlil` is a function, which is then only called on a cache miss.
     """
-    cmd = script(top, target, blackbox)
+    cmd = script(top, target, blackbox, flatten)
     ident = key if key is not None else hashlib.sha256(rtlil.encode()).hexdigest()
     digest = hashlib.sha256(json.dumps([ident, cmd, yosys_version()]).encode()).hexdigest()[:24]
     cached = cache_dir() / f"{digest}.json"

@@ -97,3 +97,17 @@ def test_classify_maps_primitives_of_both_targets():
 def test_unknown_target_is_an_error():
     with pytest.raises(NmsatError, match="synthesis target 'asic'"):
         area_report(default_config(), target="asic")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target,whole", [("ice40", False), ("xilinx", True)])
+def test_tiny_ice40_and_whole_core(tmp_path, monkeypatch, target, whole):
+    monkeypatch.setenv("NMSAT_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    r = area_report(load_config(path), target, whole)
+    for v in ("dense", "nm"):
+        assert r[v]["pe"]["lut"] > 0 and r[v]["core"]["ff"] > 0
+        if whole:  # flat synthesis can only drop what the per-PE estimate keeps (unused PE outputs)
+            assert 0 < r[v]["core_whole"]["ff"] <= r[v]["core"]["ff"]
+    assert r["nm"]["total"]["lut"] >= r["dense"]["total"]["lut"]
