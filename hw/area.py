@@ -180,7 +180,7 @@ def format_table(report):
     lines = [head, f"{'':14}|{'dense-only':^40}|{'dense + N:M':^40}|{'N:M - dense':^18}|{'overhead %':^18}",
              f"{'part':14}|{cols}|{cols}|{'LUT':>9}{'FF':>9}|{'LUT':>9}{'FF':>9}"]
     for label, path in _ROWS:
-        if path not in r["nm"]:
+        if path.split(".")[0] not in r["nm"]:
             continue
         d, n = _get(r["dense"], path), _get(r["nm"], path)
         pct = [f"{100 * (n[k] - d[k]) / d[k]:+8.1f}%" if d[k] else f"{'-':>9}" for k in ("lut", "ff")]
