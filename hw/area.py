@@ -7,8 +7,10 @@ variant is the same config with ``patterns = []`` (no top-N unit, a dense-only P
 """
 
 import hashlib
+import inspect
 import json
 import os
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -18,7 +20,6 @@ CATEGORIES = ("lut", "ff", "dsp", "bram", "carry", "lut_mem", "muxf")
 _XILINX = {"DSP48E1": ("dsp", 1), "RAMB36E1": ("bram", 1), "RAMB18E1": ("bram", 0.5),
            "CARRY4": ("carry", 1), "MUXF7": ("muxf", 1), "MUXF8": ("muxf", 1), "INV": ("lut", 1)}
 _ICE40 = {"SB_LUT4": ("lut", 1), "SB_MAC16": ("dsp", 1), "SB_RAM40_4K": ("bram", 1), "SB_CARRY": ("carry", 1)}
-_FLOW = ("area.py", "yosys.py")  # the flow itself: never changes a design, so not part of its key
 _IGNORED = ("BUFG", "IBUF", "OBUF", "SB_GB", "SB_IO")  # clock and IO buffers: not logic
 
 
@@ -46,15 +47,28 @@ def _add(*parts, scale=1):
     return {k: scale * sum(p[k] for p in parts) for k in (*CATEGORIES, "other")}
 
 
-def _key(kind, params):
-    """Cache key of a generated design: what generates it (hw sources, Amaranth) and its parameters.
+def _design_modules(cls, params):
+    """The `nmsat` modules a component is built from: those of its class and parameters and,
+    transitively, every `nmsat` module whose names they import."""
+    found, todo = {}, [m for m in (cls.__module__, type(params).__module__) if m.startswith("nmsat.")]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found[name] = mod = sys.modules[name]
+        for value in vars(mod).values():
+            ref = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+            if isinstance(ref, str) and ref.startswith("nmsat.") and ref in sys.modules:
+                todo.append(ref)
+    return [found[name] for name in sorted(found)]
 
-    Hashing the generators instead of the RTLIL text skips the conversion (slow for a 32 x 32 core).
-    """
-    h = hashlib.sha256(json.dumps([kind, repr(params), metadata.version("amaranth")]).encode())
-    for src in sorted(Path(__file__).parent.glob("*.py")):
-        if src.name not in _FLOW:
-            h.update(src.read_bytes())
+
+def _key(cls, params):
+    """Cache key of a generated design: the sources it is generated from, Amaranth's version, and
+    its parameters. Hashing the generators instead of the RTLIL skips converting a 32 x 32 core."""
+    h = hashlib.sha256(json.dumps([cls.__qualname__, repr(params), metadata.version("amaranth")]).encode())
+    for mod in _design_modules(cls, params):
+        h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()
 
 
@@ -72,7 +86,7 @@ def pe_area(params, target):
     """One PE: totals and parts (``mux``: N:M operand muxes, ``mac``, ``regs``: pass-through registers)."""
     from nmsat.hw.pe import PE
 
-    res = synthesize(_rtlil(lambda: PE(params), "pe"), "pe", target, key=_key("pe", params))
+    res = synthesize(_rtlil(lambda: PE(params), "pe"), "pe", target, key=_key(PE, params))
     mods = res["modules"]
     parts = {"mux": classify(mods.get("pe.mux", {})), "mac": classify(mods.get("pe.mac", {})),
              "regs": classify(mods["pe"])}
@@ -85,7 +99,7 @@ def non_pe_area(params, target):
     from nmsat.hw.core import Core
 
     res = synthesize(_rtlil(lambda: Core(params), "core"), "core", target, blackbox="core.array.pe_*",
-                     key=_key("core-no-pe", params))
+                     key=_key(Core, params))
     pes = sum(n for cell, n in res["design"].items() if cell.startswith("core.array.pe_"))
     if pes != params.rows * params.cols:
         raise NmsatError(f"area: found {pes} black-boxed PEs in the core, expected {params.rows * params.cols} "
@@ -101,7 +115,7 @@ def whole_core_area(params, target):
     """The whole core synthesised flat (PEs included): what ``PE x R*C + non-PE`` estimates."""
     from nmsat.hw.core import Core
 
-    res = synthesize(_rtlil(lambda: Core(params), "core"), "core", target, key=_key("core", params),
+    res = synthesize(_rtlil(lambda: Core(params), "core"), "core", target, key=_key(Core, params),
                      flatten=True)
     return classify(res["design"])
 
@@ -113,7 +127,7 @@ def topn_area(cfg, target):
     if not cfg.array.patterns:
         return dict.fromkeys((*CATEGORIES, "other"), 0)
     args = (cfg.array.patterns, cfg.array.data_width, cfg.topn.lanes)
-    res = synthesize(_rtlil(lambda: TopN(*args), "topn"), "topn", target, key=_key("topn", args))
+    res = synthesize(_rtlil(lambda: TopN(*args), "topn"), "topn", target, key=_key(TopN, args))
     return classify(res["design"])
 
 
