@@ -30,12 +30,17 @@ def act_row_layout(p):
     return data.ArrayLayout(act_layout(p), p.rows)
 
 
-def out_row_layout(p):
-    """An output row: column c's signed A-bit result at bit ``c * A``."""
+def out_slot_layout(p):
+    """One group's slot of an output row: column c's signed A-bit result at bit ``c * A``."""
     return data.ArrayLayout(signed(p.acc_width), p.cols)
 
 
+def out_row_layout(p):
+    """An output row: `max_groups` slots, slot g (group g's `out_slot_layout`) at bit ``g * C * A``."""
+    return data.ArrayLayout(out_slot_layout(p), p.max_groups)
+
+
 def command_layout(p):
-    """The command word, LSB first: dataflow (0 WS, 1 OS), accumulate, drain, mode, count."""
+    """The command word, LSB first: dataflow (0 WS, 1 OS), accumulate, drain, mode, count, groups (log2 G)."""
     return data.StructLayout({"os": 1, "accumulate": 1, "drain": 1, "mode": p.mode_width,
-                              "count": p.count_width})
+                              "count": p.count_width, "groups": p.group_width})

@@ -17,12 +17,15 @@ def _signed(value, width):
     return value - (1 << width) if value >> (width - 1) else value
 
 
-def pack_command(p, dataflow, mode, count, accumulate, drain):
-    """Command word: os (1), accumulate (1), drain (1), mode (mode_width), count (count_width)."""
+def pack_command(p, dataflow, mode, count, accumulate, drain, groups=1):
+    """Command word: os (1), accumulate (1), drain (1), mode (mode_width), count (count_width),
+    groups (group_width, holding log2 of the WS row-group count `groups`; 0 in OS)."""
     if not 0 <= count < (1 << p.count_width):
         raise ValueError(f"count {count} does not fit {p.count_width} bits")
+    if groups not in p.group_sizes:
+        raise ValueError(f"groups {groups}: the core runs {', '.join(map(str, p.group_sizes))}")
     return _pack([(dataflow == "os", 1), (accumulate, 1), (drain, 1), (mode, p.mode_width),
-                  (count, p.count_width)])
+                  (count, p.count_width), (groups.bit_length() - 1, p.group_width)])
 
 
 def pack_weight_row(p, values, indices):
@@ -42,5 +45,7 @@ def pack_act_row(p, windows):
 
 
 def unpack_out_row(p, word):
-    """Output row word -> C signed A-bit integers, column 0 first."""
-    return [_signed(word >> (c * p.acc_width), p.acc_width) for c in range(p.cols)]
+    """Output row word -> ``[max_groups, C]`` signed A-bit integers (slot g, column c)."""
+    n = p.max_groups * p.cols
+    flat = [_signed(word >> (i * p.acc_width), p.acc_width) for i in range(n)]
+    return np.array(flat, dtype=np.int64).reshape(p.max_groups, p.cols)

@@ -19,6 +19,7 @@ class CoreParams:
     w_depth: int
     a_depth: int
     o_depth: int
+    max_groups: int = 1  # WS row groups: largest power of two <= max_row_groups dividing R
 
     @property
     def e_max(self):
@@ -36,8 +37,23 @@ class CoreParams:
         return max(1, len(self.patterns).bit_length())
 
     @property
+    def group_width(self):
+        """Bits of the command's groups field (log2 G, 0 .. log2 max_groups; min 1)."""
+        return max(1, (self.max_groups.bit_length() - 1).bit_length())
+
+    @property
+    def group_sizes(self):
+        """The legal row-group counts G: 1, 2, 4, .. max_groups."""
+        return tuple(1 << i for i in range(self.max_groups.bit_length()))
+
+    @property
+    def group_levels(self):
+        """``(log2 G, h = R/G)`` for each legal G, the value of the command's groups field and the group height."""
+        return tuple((i, self.rows >> i) for i in range(self.max_groups.bit_length()))
+
+    @property
     def count_width(self):
-        """Bits of the command's count field (T for WS, S for OS)."""
+        """Bits of the command's count field (ceil(T/G) stream steps for WS, S for OS)."""
         return max(self.a_depth, self.w_depth).bit_length()
 
     @property
@@ -50,7 +66,7 @@ class CoreParams:
 
     @property
     def o_row_bits(self):
-        return self.cols * self.acc_width
+        return self.max_groups * self.cols * self.acc_width
 
     def mode_of(self, pattern):
         """Mode number of `pattern` ('n:m' or `NMPattern`; None is dense)."""
@@ -62,11 +78,18 @@ class CoreParams:
                 "acc_width": self.acc_width, "patterns": [str(p) for p in self.patterns],
                 "w_depth": self.w_depth, "a_depth": self.a_depth, "o_depth": self.o_depth,
                 "e_max": self.e_max, "idx_width": self.idx_width, "mode_width": self.mode_width,
-                "count_width": self.count_width}
+                "count_width": self.count_width, "max_groups": self.max_groups, "group_width": self.group_width}
 
 
 def _depth(kib, row_bits):
     return int(kib * 8192) // row_bits
+
+
+def _max_groups(rows, max_row_groups):
+    g = 1
+    while 2 * g <= max_row_groups and rows % (2 * g) == 0:
+        g *= 2
+    return g
 
 
 def core_params(cfg):
@@ -76,7 +99,8 @@ def core_params(cfg):
         raise NmsatError(f"config [array] dataflows = {list(a.dataflows)}: the RTL implements both 'ws' and "
                          "'os' and needs both listed")
     p = CoreParams(rows=a.rows, cols=a.cols, mults=a.mults_per_pe, data_width=a.data_width,
-                   acc_width=a.acc_width, patterns=tuple(a.patterns), w_depth=0, a_depth=0, o_depth=0)
+                   acc_width=a.acc_width, patterns=tuple(a.patterns), w_depth=0, a_depth=0, o_depth=0,
+                   max_groups=_max_groups(a.rows, a.max_row_groups))
     depths = {"weight_spad_kib": _depth(mem.weight_spad_kib, p.w_row_bits),
               "act_spad_kib": _depth(mem.act_spad_kib, p.a_row_bits),
               "out_spad_kib": _depth(mem.out_spad_kib, p.o_row_bits)}

@@ -11,8 +11,9 @@ from nmsat.hw.packing import pack_act_row, pack_command, pack_weight_row
 from nmsat.hw.params import core_params
 from nmsat.sim.tile import act_rows, activity, run_tile, weight_rows
 
-CFG = load_config("configs/hw-small.toml").replace(array={"rows": 2, "cols": 3})
+CFG = load_config("configs/hw-small.toml").replace(array={"rows": 4, "cols": 3})
 P = core_params(CFG)
+RUNS = [("ws", 1), ("ws", 2), ("ws", 4), ("os", 1)]  # (dataflow, WS row groups G)
 
 
 async def _send(ctx, stream, payload):
@@ -22,19 +23,20 @@ async def _send(ctx, stream, payload):
     ctx.set(stream.valid, 0)
 
 
-@pytest.mark.parametrize("dataflow", ["ws", "os"])
+@pytest.mark.parametrize("dataflow,groups", RUNS, ids=lambda x: str(x))
 @pytest.mark.parametrize("pattern", [None, "2:8"], ids=str)
-def test_pe_activity_and_cycles(dataflow, pattern):
-    """All-ones operands over full windows: PE (r, c) sees a non-zero activation iff it does a useful MAC."""
+def test_pe_activity_and_cycles(dataflow, groups, pattern):
+    """All-ones operands over full windows: PE (r, c) sees a non-zero activation iff it does a useful MAC
+    (WS with T = 5 rows: the last step of G > 1 leaves some groups idle)."""
     dut = Core(P)
     e = CFG.array.reduction_per_cycle(pattern)
-    t = 3
-    m_rows, k = (t, P.rows * e) if dataflow == "ws" else (P.rows, t * e)
+    t = 5 if dataflow == "ws" else 3
+    m_rows, k = (t, P.rows // groups * e) if dataflow == "ws" else (P.rows, t * e)
     a, b = np.ones((m_rows, k), dtype=np.int64), np.ones((P.cols, k), dtype=np.int64)
     vals, idx = weight_rows(b, pattern, CFG.array)
-    acts = act_rows(a, pattern, CFG.array, dataflow)
-    expect = activity(CFG.array, dataflow, t)
-    cycles = run_tile(a, b, pattern, CFG.array, dataflow).cycles
+    acts = act_rows(a, pattern, CFG.array, dataflow, groups)
+    expect = activity(CFG.array, dataflow, t, groups)
+    cycles = run_tile(a, b, pattern, CFG.array, dataflow, groups).cycles
     seen = np.zeros((cycles + 2, P.rows, P.cols), dtype=bool)
     done = []
 
@@ -43,7 +45,8 @@ def test_pe_activity_and_cycles(dataflow, pattern):
             await _send(ctx, dut.wload, pack_weight_row(P, v, i))
         for w in acts:
             await _send(ctx, dut.aload, pack_act_row(P, w))
-        cmd = pack_command(P, dataflow, P.mode_of(pattern), t, accumulate=False, drain=False)
+        cmd = pack_command(P, dataflow, P.mode_of(pattern), len(acts), accumulate=False, drain=False,
+                           groups=groups)
         await _send(ctx, dut.cmd, cmd)
         for cycle in range(cycles + 2):  # now in cycle 0 of the tile
             for r in range(P.rows):
