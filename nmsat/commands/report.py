@@ -16,7 +16,7 @@ from nmsat.report.run import make_report
               help="Use this accuracy sweep CSV instead of training (columns model,method,pattern,seed,test_acc).")
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1), help="Seeds per accuracy cell.")
 @click.option("--epochs", default=15, show_default=True, type=click.IntRange(1), help="Training epochs per run.")
-@click.option("--rtl-cases", default=24, show_default=True, type=click.IntRange(0),
+@click.option("--rtl-cases", default=120, show_default=True, type=click.IntRange(0),
               help="Random tiles run on the RTL (Verilator) for the validation table; 0 skips it.")
 @click.option("--hw-config", default="configs/hw-small.toml", show_default=True, type=click.Path(dir_okay=False),
               help="Config of the small array used for RTL validation and area.")

@@ -143,9 +143,9 @@ def _rtl_section(rows):
         return "## RTL versus model\n\nNot run in this report (`--rtl-cases 0`)."
     summary = {}
     for r in rows:
-        key = (r["simulator"], r["dataflow"], r["mode"])
-        s = summary.setdefault(key, {"simulator": key[0], "dataflow": key[1], "mode": key[2], "cases": 0,
-                                     "cycles equal": 0, "results equal": 0})
+        key = (r["simulator"], r["dataflow"], r.get("groups", 1), str(r["mode"]))
+        s = summary.setdefault(key, {"simulator": key[0], "dataflow": key[1], "row groups": key[2], "mode": key[3],
+                                     "cases": 0, "cycles equal": 0, "results equal": 0})
         s["cases"] += 1
         s["cycles equal"] += bool(r["cycles_equal"])
         s["results equal"] += bool(r["results_equal"])
@@ -155,7 +155,8 @@ def _rtl_section(rows):
         "Random tiles through the generated Verilog under cocotb; results against the golden GEMM, cycles "
         "against the exact tile model (`sim/tile.py`).",
         "",
-        table(list(summary.values()), ["simulator", "dataflow", "mode", "cases", "cycles equal", "results equal"]),
+        table([summary[k] for k in sorted(summary)],
+              ["simulator", "dataflow", "row groups", "mode", "cases", "cycles equal", "results equal"]),
     ])
 
 

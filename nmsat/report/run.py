@@ -18,8 +18,8 @@ def say(msg):
     click.echo(f"[nmsat] {msg}", err=True)
 
 
-def accuracy_rows(out, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, patterns=ACCURACY_PATTERNS):
-    """Accuracy cells from an existing sweep CSV, or from a fresh sweep written beside the report."""
+def accuracy_rows(runs, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, patterns=ACCURACY_PATTERNS):
+    """Accuracy cells from an existing sweep CSV, or from a fresh sweep whose runs go into `runs`."""
     if accuracy_csv is None:
         import torch
 
@@ -29,7 +29,7 @@ def accuracy_rows(out, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, patt
 
         say(f"training {', '.join(models)} on digits: {', '.join(ACCURACY_METHODS)} x "
             f"{', '.join(patterns)} x {seeds} seeds, {epochs} epochs")
-        accuracy_csv = accuracy_sweep(out / "accuracy", models=models, methods=ACCURACY_METHODS,
+        accuracy_csv = accuracy_sweep(runs, models=models, methods=ACCURACY_METHODS,
                                       patterns=patterns, seeds=tuple(range(seeds)), epochs=epochs)
     return collect.accuracy(accuracy_csv)
 
@@ -62,10 +62,14 @@ def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=32):
             for m in ("dense", "srste", "bdwp")}
 
 
-def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None):
-    """Gather every section and write the report into `out`; returns the headline numbers."""
+def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None,
+                runs=Path("out/report-runs")):
+    """Gather every section and write the report into `out`; returns the headline numbers.
+
+    Without `accuracy_csv` the accuracy sweep trains into `runs` (checkpoints, traces: not for the report).
+    """
     out = Path(out)
-    acc = accuracy_rows(out, accuracy_csv, seeds, epochs)
+    acc = accuracy_rows(Path(runs), accuracy_csv, seeds, epochs)
     models = speed_models or collect.SPEEDUP_MODELS
     say(f"simulating training steps of {', '.join(m for m, _ in models)} x {', '.join(collect.SPEEDUP_PATTERNS)}: "
         "dense, SR-STE, BDWP")
