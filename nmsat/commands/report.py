@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from nmsat.config import load_config
+from nmsat.report.collect import SPEEDUP_MODELS
 from nmsat.report.run import make_report
 
 
@@ -21,10 +22,14 @@ from nmsat.report.run import make_report
 @click.option("--hw-config", default="configs/hw-small.toml", show_default=True, type=click.Path(dir_okay=False),
               help="Config of the small array used for RTL validation and area.")
 @click.option("--no-area", is_flag=True, help="Skip Yosys synthesis.")
-def command(out_dir, config_path, accuracy_csv, seeds, epochs, rtl_cases, hw_config, no_area):
+@click.option("--model", "models", multiple=True, type=click.Choice([m for m, _ in SPEEDUP_MODELS]),
+              help="Models of the speedup section (repeat; default: all five).")
+def command(out_dir, config_path, accuracy_csv, seeds, epochs, rtl_cases, hw_config, no_area, models):
     """Write the report folder (Markdown + PNG + data.json) and print its headline numbers."""
     cfg = load_config(config_path)
+    chosen = tuple(mi for mi in SPEEDUP_MODELS if mi[0] in models) or None
     headline = make_report(Path(out_dir), cfg, accuracy_csv=accuracy_csv, seeds=seeds, epochs=epochs,
-                           rtl_cases=rtl_cases, hw_config=load_config(hw_config), area=not no_area)
+                           rtl_cases=rtl_cases, hw_cfg=load_config(hw_config), area=not no_area,
+                           speed_models=chosen)
     click.echo(f"report: {headline['report']}")
     click.echo(f"BDWP 2:8 mean simulated training speedup: {headline['bdwp_2_8_mean_speedup']:.2f}x")

@@ -49,3 +49,18 @@ def test_small_report_is_complete_and_deterministic(tmp_path):
             assert f"## {section}" in text
         hashes.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
     assert hashes[0] == hashes[1]
+
+
+def test_report_cli_writes_the_folder_and_rejects_bad_input(tmp_path):
+    import subprocess
+    import sys
+
+    acc = tmp_path / "acc.csv"
+    acc.write_text("model,method,pattern,seed,test_acc\ncnn,dense,dense,0,0.97\n")
+    run = [sys.executable, "-m", "nmsat", "report", "-o", str(tmp_path / "r"), "--accuracy", str(acc),
+           "--rtl-cases", "0", "--no-area", "--model", "resnet9"]
+    out = subprocess.run(run, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "BDWP 2:8 mean simulated training speedup" in out.stdout and (tmp_path / "r" / "speedup.png").exists()
+    bad = subprocess.run([*run[:-2], "--config", str(tmp_path / "missing.toml")], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "missing.toml" in bad.stderr
