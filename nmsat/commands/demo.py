@@ -42,8 +42,10 @@ def _simulate(cfg, traces, label):
               help="Small array for the Verilog, RTL check and area.")
 @click.option("--seeds", default=2, show_default=True, type=click.IntRange(1), help="Seeds per training method.")
 @click.option("--epochs", default=15, show_default=True, type=click.IntRange(1), help="Training epochs per run.")
+@click.option("--rtl-cases", default=8, show_default=True, type=click.IntRange(0),
+              help="Random tiles checked on the Verilator-built RTL against the model; 0 skips it.")
 @click.pass_context
-def command(ctx, out_dir, config_path, hw_config, seeds, epochs):
+def command(ctx, out_dir, config_path, hw_config, seeds, epochs, rtl_cases):
     """Train, trace, simulate, generate Verilog and report: the whole flow on the default config."""
     from nmsat.commands.verilog import command as verilog
 
@@ -56,7 +58,7 @@ def command(ctx, out_dir, config_path, hw_config, seeds, epochs):
     resnet = _simulate(cfg, workload_traces(), "ResNet-18 CIFAR step (batch 32)")
     say(f"writing Verilog of the {hw_cfg.array.rows}x{hw_cfg.array.cols} array to {out / 'verilog'}/")
     ctx.invoke(verilog, config_file=hw_config, out_dir=str(out / "verilog"))
-    headline = make_report(out / "report", cfg, accuracy_csv=acc_csv, seeds=seeds, epochs=epochs, rtl_cases=8,
+    headline = make_report(out / "report", cfg, accuracy_csv=acc_csv, seeds=seeds, epochs=epochs, rtl_cases=rtl_cases,
                            hw_cfg=hw_cfg, area=False, speed_models=DEMO_MODELS)
     click.echo(f"\nreport: {headline['report']}")
     for cell in accuracy(acc_csv):
