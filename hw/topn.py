@@ -20,6 +20,7 @@ class TopN(wiring.Component):
     def __init__(self, patterns, width, lanes):
         self.patterns = tuple(NMPattern.parse(p) for p in patterns)
         if not self.patterns:
+            self._MustUse__silence = True  # a unit that fails to construct is not "unused"
             raise NmsatError("top-N unit needs at least one N:M pattern (config [array] patterns is empty)")
         self.width, self.lanes = width, lanes
         self.slots = max(p.n for p in self.patterns)

@@ -135,7 +135,6 @@ def test_16_bit_default_width_single_lane():
     _check(cfg, [(2, w, 1), (0, w.T, 1)], gaps=0.2, stalls=0.2)
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 def test_empty_pattern_list_is_an_error():
     cfg = default_config().replace(array={"patterns": []})
     with pytest.raises(NmsatError, match="at least one N:M pattern"):
