@@ -86,9 +86,10 @@ def _passes_section(rows):
         "`ideal_cycles` = multiplies the pass really needs (sparse passes at n/m of dense) / (R*C*P); "
         "`utilization` = ideal / simulated. BDWP speeds up FF by "
         f"{ratios['FF']:.2f}x and BP by {ratios['BP']:.2f}x (ideal 4x each) and WG by {ratios['WG']:.2f}x "
-        "(dense in every mode): sparse tiles cover m/n more reduction per pass of the array, so GEMMs with "
-        "a short reduction (BP's K is the output-channel count) fill only part of a weight-stationary fold, "
-        "and output-stationary tiles keep their fixed fill and drain while their reduction shrinks.",
+        "(dense in every mode). A sparse tile covers m/n more reduction in the same cycles, so the fixed "
+        "costs of a tile weigh m/n times more: weight preload, skew fill and drain (`fill_drain`, with "
+        "tiles bounded by the scratchpads) and DRAM stalls (`dram_stall`). WS row groups keep short "
+        "reductions (BP reduces over output channels) from leaving array rows idle.",
         "",
         table(rows, ["mode", "pass", "cycles", "ideal_cycles", "utilization", "fill_drain", "dram_stall"]),
     ])
@@ -119,13 +120,15 @@ def _schedule_section(compare_rows, per_layer, layer_time, total, out):
     chosen = {}
     for r in per_layer:
         chosen[r["dataflow"]] = chosen.get(r["dataflow"], 0) + 1
+    for r in compare_rows:
+        r["energy_mj"] = r["energy_pj"] / 1e9
     return "\n".join([
         "## Schedules (ResNet-18, CIFAR size, batch 32, 2:8)",
         "",
         "Hardware mode x dataflow policy x pre-generation of the compressed weights.",
         "",
         table(compare_rows, ["mode", "dataflow", "pregen", "cycles", "speedup_vs_dense", "speedup_vs_dense_best",
-                             "topn_exposed_cycles", "update_exposed_cycles", "energy_pj"]),
+                             "topn_exposed_cycles", "update_exposed_cycles", "energy_mj"]),
         "",
         "Whole BDWP step: " + ", ".join(f"{k} {v:,} cycles" for k, v in total.items()) + ".",
         "",
