@@ -165,6 +165,8 @@ def _rtl_section(rows):
 
 AREA_PARTS = (("pe", "one PE"), ("core", "core (PEs + skew, scratchpads, controller)"), ("total", "core + top-N unit"))
 AREA_CELLS = ("lut", "ff", "dsp", "bram", "carry")
+AREA_SPLIT = (("pe_parts", "mux", "muxes per PE"), ("pe_parts", "regs", "registers per PE"),
+              ("non_pe_parts", "skew", "skew registers"), ("non_pe_parts", "spad_ctrl", "scratchpads + control"))
 
 
 def _area_section(area):
@@ -186,6 +188,14 @@ def _area_section(area):
         "(`nmsat area`; core = PE x R*C + non-PE logic, each synthesised on its own).",
         "",
         table(rows, ["part", "variant", *AREA_CELLS]),
+        "",
+        "Where the N:M cells go (dense + N:M minus dense-only, LUT / FF): "
+        + "; ".join(f"{label} {area['nm'][group][part]['lut'] - area['dense'][group][part]['lut']:+,} / "
+                    f"{area['nm'][group][part]['ff'] - area['dense'][group][part]['ff']:+,}"
+                    for group, part, label in AREA_SPLIT)
+        + f"; top-N unit {area['nm']['topn']['lut']:+,} / {area['nm']['topn']['ff']:+,}. The activation bus of "
+        "an N:M array is P*max(m/n) elements wide instead of P, and every PE registers it and muxes it "
+        "m-to-1 per multiplier; the multipliers themselves (DSPs) are shared by both modes.",
     ])
 
 
