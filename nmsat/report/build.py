@@ -98,7 +98,7 @@ def _passes_section(rows):
 def _energy_section(energy, out):
     components = list(collect.COMPONENTS)
     series = {mode: e for mode, e in energy.items()}
-    plots.stacked_bars(series, components, out / "energy.png", "energy per training step (mJ)",
+    plots.stacked_bars(series, components, out / "energy.png", "hardware mode", "energy per training step (mJ)",
                        "Energy breakdown, ResNet-18 CIFAR, 2:8, batch 32", scale=1e9)
     rows = [{"mode": mode, **{c: e.get(c, 0.0) / 1e9 for c in components},
              "total": sum(e.values()) / 1e9} for mode, e in energy.items()]

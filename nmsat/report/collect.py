@@ -14,7 +14,7 @@ from nmsat.sim.schedules import best_per_layer, compare
 SPEEDUP_MODELS = (("resnet9", "cifar"), ("vgg19", "cifar"), ("resnet18", "cifar"),
                   ("resnet50", "imagenet"), ("vit_small", "imagenet"))
 SPEEDUP_PATTERNS = ("2:4", "1:4", "2:8", "1:8")
-TIME_PARTS = ("compute", "fill/drain", "DRAM stall", "exposed update / top-N")
+TIME_PARTS = ("compute", "fill/drain", "DRAM stall")
 
 
 def _trace(model, input_size, batch, method, pattern):

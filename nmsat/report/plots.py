@@ -45,7 +45,7 @@ def speedup_bars(rows, patterns, path):
     _save(fig, path)
 
 
-def stacked_bars(series, components, path, ylabel, title, scale=1.0):
+def stacked_bars(series, components, path, xlabel, ylabel, title, scale=1.0):
     """Stacked bars: `series` maps a bar label to {component: value}; values divided by `scale`."""
     labels = list(series)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(labels) + 3), 4.4))
@@ -55,6 +55,7 @@ def stacked_bars(series, components, path, ylabel, title, scale=1.0):
         vals = np.array([series[lbl].get(comp, 0.0) for lbl in labels]) / scale
         ax.bar(labels, vals, 0.6, bottom=bottom, label=comp, color=color)
         bottom += vals
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
@@ -76,7 +77,7 @@ def layer_time(rows, components, path, title):
     ax.set_xlabel("cycles (thousands)")
     ax.set_ylabel("layer")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
     _save(fig, path)
 
 
