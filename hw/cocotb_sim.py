@@ -42,6 +42,21 @@ def load_params():
     return json.loads(Path(os.environ[PARAMS_ENV]).read_text())
 
 
+async def clock_and_reset(dut, edges=3):
+    """Inside a cocotb test: start a 10 ns clock and hold ``rst`` for `edges` rising edges (>= 2, the
+    X->1 edge at t=0 counts), releasing it on a falling edge."""
+    import cocotb
+    from cocotb.clock import Clock
+    from cocotb.triggers import FallingEdge, RisingEdge
+
+    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    dut.rst.value = 1
+    for _ in range(edges):
+        await RisingEdge(dut.clk)
+    await FallingEdge(dut.clk)
+    dut.rst.value = 0
+
+
 def save_outputs(obj):
     """Inside a cocotb test: hand JSON-able `obj` back to `run_cocotb` (as `CocotbRun.outputs`)."""
     Path(os.environ[OUTPUTS_ENV]).write_text(json.dumps(obj))

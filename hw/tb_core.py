@@ -12,10 +12,9 @@ Checking against the reference is the caller's job (`nmsat.hw.validate`).
 import random
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
 
-from nmsat.hw.cocotb_sim import load_params, save_outputs
+from nmsat.hw.cocotb_sim import clock_and_reset, load_params, save_outputs
 
 
 def _bit(handle):
@@ -48,17 +47,12 @@ async def run_tiles(dut):
     params = load_params()
     rng = random.Random(params["seed"])
     tiles = params["tiles"]
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     wload, aload = _Source(dut, "wload", rng, params["idle"]), _Source(dut, "aload", rng, params["idle"])
     cmd = _Source(dut, "cmd", rng, params["idle"])
-    dut.rst.value = 1
     for src in (wload, aload, cmd):
         src.valid.value = 0
     dut.out__ready.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    await clock_and_reset(dut)
 
     hs, done, rows = [], [], []
     loaded, cycle = -1, 0

@@ -10,10 +10,9 @@ value is driven there). Outputs (`save_outputs`): ``words`` (``o.payload`` integ
 import random
 
 import cocotb
-from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
 
-from nmsat.hw.cocotb_sim import load_params, save_outputs
+from nmsat.hw.cocotb_sim import clock_and_reset, load_params, save_outputs
 
 
 @cocotb.test()
@@ -21,14 +20,9 @@ async def stream_groups(dut):
     params = load_params()
     rng = random.Random(params["seed"])
     beats, words = params["beats"], []
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
     dut.i__valid.value = 0
     dut.o__ready.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    await clock_and_reset(dut)
     pat_max = (1 << len(dut.pattern)) - 1
     k, cycle, first_in, last_out = 0, 0, None, None
     while len(words) < params["n_out"]:
