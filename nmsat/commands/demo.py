@@ -62,7 +62,8 @@ def command(ctx, out_dir, config_path, hw_config, seeds, epochs, rtl_cases):
                            hw_cfg=hw_cfg, area=False, speed_models=DEMO_MODELS)
     click.echo(f"\nreport: {headline['report']}")
     for cell in accuracy(acc_csv):
-        click.echo(f"digits CNN test accuracy, {cell['method']} {cell['pattern']}: {cell['mean']:.4f} "
+        label = "dense" if cell["method"] == "dense" else f"{cell['method']} {cell['pattern']}"
+        click.echo(f"digits CNN test accuracy, {label}: {cell['mean']:.4f} "
                    f"(+- {cell['std']:.4f}, {cell['seeds']} seeds)")
     click.echo(f"digits CNN step, BDWP 2:8 vs dense: {digits['dense'] / digits['bdwp']:.2f}x")
     click.echo(f"ResNet-18 CIFAR training step, BDWP 2:8 vs dense: {resnet['dense'] / resnet['bdwp']:.2f}x, "
