@@ -1,7 +1,5 @@
 """Accuracy sweep on digits: models x methods x patterns x seeds -> accuracy.csv + accuracy_summary.json."""
 
-import csv
-import io
 import json
 import statistics
 from pathlib import Path
@@ -52,10 +50,6 @@ def accuracy_sweep(out_dir, models=("digits_cnn",), methods=METHODS, patterns=("
             r = train(model, method, pattern, seed, epochs, out_dir=out / tag, progress=progress,
                       **train_kwargs)
             rows.append({k: r[k] for k in COLUMNS})
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic.write_text(out / "accuracy.csv", buf.getvalue())
+    atomic.write_csv(out / "accuracy.csv", rows, COLUMNS)
     atomic.write_text(out / "accuracy_summary.json", json.dumps(summarize(rows), indent=2))
     return out / "accuracy.csv"

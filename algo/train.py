@@ -1,8 +1,6 @@
 """Train a built-in model on digits with dense / SR-STE / BDWP N:M training; metrics, checkpoint, traces."""
 
-import csv
 import dataclasses
-import io
 import json
 import time
 from pathlib import Path
@@ -37,14 +35,6 @@ def _save_trace(model_name, cfg, model, step, batch, path):
     trace = trace_from_module(meta, input_shape("digits"), batch, cfg.method,
                               None if cfg.method == "dense" else str(cfg.pattern), name=model_name)
     dataclasses.replace(trace, step=step, masks=layer_masks(model)).save(path)
-
-
-def _write_csv(path, rows):
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic.write_text(path, buf.getvalue())
 
 
 def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=10, batch=64, lr=0.05,
@@ -112,7 +102,7 @@ def _train(model, cfg, seed, epochs, batch, lr, out_dir, progress):
               "test_acc": rows[-1]["test_acc"],
               "train_loss": [r["train_loss"] for r in rows], "seconds": rows[-1]["seconds"]}
     if out is not None:
-        _write_csv(out / "metrics.csv", rows)
+        atomic.write_csv(out / "metrics.csv", rows)
         atomic.write_text(out / "metrics.json", json.dumps(result, indent=2))
         with atomic.atomic_path(out / "checkpoint.pt") as tmp:
             torch.save({"state_dict": net.state_dict(), "config": cfg.__dict__, "model": model,

@@ -1,5 +1,7 @@
-"""Atomic file writes: an output file is either complete or absent, never half-written."""
+"""Atomic file writes (text, bytes, CSV): an output file is either complete or absent, never half-written."""
 
+import csv
+import io
 import os
 import tempfile
 from contextlib import contextmanager
@@ -31,3 +33,17 @@ def write_bytes(path, data):
     """Write `data` to `path` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def csv_text(rows, fieldnames=None):
+    """CSV text of `rows` (dicts) with a header; columns default to the first row's keys."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fieldnames or rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_csv(path, rows, fieldnames=None):
+    """Write `rows` as CSV to `path` atomically."""
+    write_text(path, csv_text(rows, fieldnames))

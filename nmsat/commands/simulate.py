@@ -1,7 +1,5 @@
 """`nmsat simulate`: simulate a training step on the accelerator, one schedule or all of them."""
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -32,11 +30,7 @@ def _write(path, rows, document):
     if path.suffix == ".json":
         atomic.write_text(path, json.dumps(document, indent=2))
     elif path.suffix == ".csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic.write_text(path, buf.getvalue())
+        atomic.write_csv(path, rows)
     else:
         raise NmsatError(f"output file {str(path)!r}: use a .csv or .json name")
 

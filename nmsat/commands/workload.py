@@ -1,12 +1,10 @@
 """`nmsat workload`: the GEMMs of one training step of a built-in model, with MACs per pass."""
 
-import csv
-import io
-
 import click
 
 from nmsat.algo.models import INPUTS, MODELS
 from nmsat.algo.workload import macs_by_pass, model_trace
+from nmsat.atomic import csv_text
 from nmsat.trace import METHODS
 
 
@@ -23,11 +21,7 @@ def _table(trace):
 
 
 def _csv(trace):
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["layer", "pass", "m", "n", "k", "count", "sparse", "macs"])
-    writer.writeheader()
-    writer.writerows(_rows(trace))
-    return buf.getvalue().rstrip("\n")
+    return csv_text(_rows(trace), ["layer", "pass", "m", "n", "k", "count", "sparse", "macs"]).rstrip("\n")
 
 
 def _summary(trace):
