@@ -17,10 +17,11 @@ SPEEDUP_PATTERNS = ("2:4", "1:4", "2:8", "1:8")
 TIME_PARTS = ("compute", "fill/drain", "DRAM stall")
 
 
-def _trace(model, input_size, batch, method, pattern):
+def workload(model, input_size, batch, method, pattern):
+    """The extracted trace of one training step (`model_trace` ignores the pattern for dense)."""
     from nmsat.algo.workload import model_trace  # torch only when a model is asked for
 
-    return model_trace(model, input_size, batch, method, None if method == "dense" else pattern)
+    return model_trace(model, input_size, batch, method, pattern)
 
 
 def accuracy(path):
@@ -49,10 +50,10 @@ def speedups(cfg, models=SPEEDUP_MODELS, patterns=SPEEDUP_PATTERNS, batch=32, pr
     """
     rows = []
     for model, size in models:
-        dense = simulate(_trace(model, size, batch, "dense", None), cfg, "dense", "best", True)
+        dense = simulate(workload(model, size, batch, "dense", None), cfg, "dense", "best", True)
         for pattern in patterns:
             for method in ("srste", "bdwp"):
-                trace = _trace(model, size, batch, method, pattern)
+                trace = workload(model, size, batch, method, pattern)
                 r = simulate(trace, cfg, method, "best", True)
                 rows.append({"model": model, "input": size, "pattern": pattern, "method": method,
                              "dense_cycles": dense.total_cycles, "cycles": r.total_cycles,

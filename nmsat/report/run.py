@@ -56,10 +56,7 @@ def area_rows(hw_cfg, enabled):
 
 def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=32):
     """The traces of one workload under each training method."""
-    from nmsat.algo.workload import model_trace
-
-    return {m: model_trace(model, size, batch, m, None if m == "dense" else pattern)
-            for m in ("dense", "srste", "bdwp")}
+    return {m: collect.workload(model, size, batch, m, pattern) for m in ("dense", "srste", "bdwp")}
 
 
 def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None,
