@@ -84,7 +84,7 @@ def _rtlil(component_fn, top):
 
 def pe_area(params, target):
     """One PE: totals and parts (``mux``: N:M operand muxes, ``mac``, ``regs``: pass-through registers)."""
-    from nmsat.hw.pe import PE
+    from nmsat.hw.datapath.pe import PE
 
     res = synthesize(_rtlil(lambda: PE(params), "pe"), "pe", target, key=_key(PE, params))
     mods = res["modules"]
@@ -134,7 +134,7 @@ def topn_area(cfg, target):
 def variant_area(cfg, target, whole=False):
     """Area of one variant (`cfg` as given): pe, pe_parts, pe_array, non_pe, non_pe_parts, core, topn,
     total, and with `whole` also core_whole (the flat synthesis of the whole core)."""
-    from nmsat.hw.params import core_params
+    from nmsat.core_params import core_params
 
     params = core_params(cfg)
     pe, pe_parts = pe_area(params, target)

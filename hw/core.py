@@ -1,158 +1,75 @@
-"""The core: scratchpads, the systolic array and the controller that runs one GEMM tile per command.
+"""The core: one GEMM per descriptor, run from memory through an AXI4 port (docs/hw-interface.md).
 
-Cycle k of a tile counts from 0, the cycle after the command handshake; the tile lasts N cycles
-(`nmsat.sim.tile.ws_cycles` / `os_cycles`) and ``done`` is high in cycle N-1. See docs/hw-interface.md.
-
-WS schedule (G = 2**groups row groups of h = R/G rows, count = ceil(T/G) steps): weight rows
-(R-1-k) mod h read in cycles k = 0..R-1 and shifted into the columns in 1..R; activation row t read in
-cycle R+t; group g's slot of output row t written in cycle 2R+C+t-(G-1-g)*h. N = 2R + C + count.
-OS schedule: clear in cycle 0; weight and activation step s read in cycle s; the accumulators shift
-down in the last R cycles, writing output row R-1-i in cycle N-R+i. N = S + 2R + C - 1.
-The output scratchpad is one memory per slot, so each group writes its slot in its own cycle.
+Loop engine > (tile engine > systolic array) + read DMA + write DMA, around ping-pong scratchpads:
+weights and activations (two banks each: one written by the read DMA while the tile engine reads the
+other) and one output memory per row-group slot (two banks: one accumulated by the tile engine while
+the write DMA drains the other).
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In, Out, connect
 
-from nmsat.hw.layouts import act_row_layout, command_layout, out_row_layout, out_slot_layout, weight_row_layout
-from nmsat.hw.systolic import SystolicArray
+from nmsat.hw.control.loop_engine import COUNT_WIDTH, LoopEngine, descriptor_layout
+from nmsat.hw.control.tile_engine import TileEngine
+from nmsat.hw.layouts import out_slot_layout
+from nmsat.hw.memory.axi import axi_signature
+from nmsat.hw.memory.read_dma import ReadDMA
+from nmsat.hw.memory.write_dma import WriteDMA
+
+READ_CHANNELS = ("araddr", "arlen", "arsize", "arburst", "arvalid", "arready", "rdata", "rresp", "rlast",
+                 "rvalid", "rready")
+WRITE_CHANNELS = ("awaddr", "awlen", "awsize", "awburst", "awvalid", "awready", "wdata", "wstrb", "wlast",
+                  "wvalid", "wready", "bresp", "bvalid", "bready")
 
 
 class Core(wiring.Component):
-    """Streams ``cmd``, ``wload``, ``aload`` in, ``out`` out (valid/ready); ``done``: last cycle of a tile."""
+    """``desc`` (valid/ready) in; ``done`` high for one cycle when the GEMM's last write is answered."""
 
     def __init__(self, params):
         self.p = params
-        self.array = SystolicArray(params)
         super().__init__({
-            "cmd": In(stream.Signature(command_layout(params))),
-            "wload": In(stream.Signature(weight_row_layout(params))),
-            "aload": In(stream.Signature(act_row_layout(params))),
-            "out": Out(stream.Signature(out_row_layout(params))),
+            "desc": In(stream.Signature(descriptor_layout(params))),
+            "axi": Out(axi_signature(params.bus_bytes)),
             "done": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
-        p = self.p
-        r_, c_ = p.rows, p.cols
-        m.submodules.array = array = self.array
-        m.submodules.wmem = wmem = Memory(shape=weight_row_layout(p), depth=p.w_depth, init=[])
-        m.submodules.amem = amem = Memory(shape=act_row_layout(p), depth=p.a_depth, init=[])
-        w_wr, w_rd = wmem.write_port(), wmem.read_port()
-        a_wr, a_rd = amem.write_port(), amem.read_port()
-
-        cmd = Signal.like(self.cmd.payload)  # the running tile's command
-        n_width = (max(p.a_depth, p.w_depth) + 2 * r_ + c_ + 1).bit_length()
-        k, n, rows = Signal(n_width), Signal(n_width), Signal(n_width)
-        w_ptr, a_ptr = Signal(range(p.w_depth + 1)), Signal(range(p.a_depth + 1))
-        w_phase = Signal(range(r_))  # k mod h: the WS preload reads weight row (R-1-k) mod h = h-1-phase
-        w_valid, a_valid = Signal(), Signal()  # read data of a scheduled read is on the port
-        running = Signal()
-        last = running & (k == n - 1)
-
-        # Loads: rows are written in order from address 0; the pointers restart at each command.
-        idle = Signal()
+        p, cw = self.p, COUNT_WIDTH
+        m.submodules.loop = loop = LoopEngine(p)
+        m.submodules.tiles = tiles = TileEngine(p, cw)
+        m.submodules.reader = reader = ReadDMA(p, cw)
+        m.submodules.writer = writer = WriteDMA(p, cw)
+        connect(m, wiring.flipped(self.desc), loop.desc)
         m.d.comb += [
-            self.wload.ready.eq(idle & (w_ptr < p.w_depth)),
-            self.aload.ready.eq(idle & (a_ptr < p.a_depth)),
-            w_wr.addr.eq(w_ptr), w_wr.data.eq(self.wload.payload),
-            w_wr.en.eq(self.wload.valid & self.wload.ready),
-            a_wr.addr.eq(a_ptr), a_wr.data.eq(self.aload.payload),
-            a_wr.en.eq(self.aload.valid & self.aload.ready),
+            self.done.eq(loop.done),
+            tiles.go.eq(loop.tile_go), tiles.tile.eq(loop.tile), loop.tile_ready.eq(tiles.ready),
+            reader.go.eq(loop.load_go), reader.job.eq(loop.load), loop.load_busy.eq(reader.busy),
+            writer.go.eq(loop.store_go), writer.job.eq(loop.store), loop.store_busy.eq(writer.busy),
+            loop.store_pending.eq(writer.pending),
         ]
-        with m.If(w_wr.en):
-            m.d.sync += w_ptr.eq(w_ptr + 1)
-        with m.If(a_wr.en):
-            m.d.sync += a_ptr.eq(a_ptr + 1)
+        for name in READ_CHANNELS:
+            a, b = getattr(self.axi, name), getattr(reader.axi, name)
+            m.d.comb += (b.eq(a) if name in ("arready", "rdata", "rresp", "rlast", "rvalid") else a.eq(b))
+        for name in WRITE_CHANNELS:
+            a, b = getattr(self.axi, name), getattr(writer.axi, name)
+            m.d.comb += (b.eq(a) if name in ("awready", "wready", "bresp", "bvalid") else a.eq(b))
 
-        h = Signal(range(r_ + 1))  # rows per group of the running tile (decoded from the registered command)
-        m.d.comb += h.eq(r_)
-        for lg, size in p.group_levels:
-            with m.If(cmd.groups == lg):
-                m.d.comb += h.eq(size)
-        with m.If(running):
-            m.d.sync += [k.eq(k + 1), w_phase.eq(Mux(w_phase == h - 1, 0, w_phase + 1))]
-
-        # Command handshake: in IDLE, or back to back in the last cycle of a tile that does not drain.
-        m.d.comb += [self.cmd.ready.eq(idle | (last & ~cmd.drain)), self.done.eq(last)]
-        new = self.cmd.payload
-        with m.If(self.cmd.valid & self.cmd.ready):
-            m.d.sync += [cmd.eq(new), k.eq(0), w_ptr.eq(0), a_ptr.eq(0), w_phase.eq(0),
-                         n.eq(Mux(new.os, new.count + 2 * r_ + c_ - 1, new.count + 2 * r_ + c_)),
-                         rows.eq(Mux(new.os, r_, new.count))]
-
-        # Schedule of the running tile. Reads happen only when scheduled (never out of range).
-        ws = ~cmd.os
-        ctrl = array.ctrl
-        w_read = Mux(ws, k < r_, k < cmd.count)
-        a_read = Mux(ws, (k >= r_) & (k < r_ + cmd.count), k < cmd.count)
-        groups = Mux(ws, cmd.groups, 0)  # OS runs as one group
-        m.d.comb += [
-            array.groups.eq(groups),
-            w_rd.en.eq(running & w_read), w_rd.addr.eq(Mux(ws, h - 1 - w_phase, k)),
-            a_rd.en.eq(running & a_read), a_rd.addr.eq(Mux(ws, k - r_, k)),
-            ctrl.ws.eq(ws), ctrl.mode.eq(cmd.mode),
-            ctrl.w_shift.eq(Mux(ws, w_valid, 1)),
-            ctrl.clear.eq(running & cmd.os & (k == 0)),
-            ctrl.drain.eq(running & cmd.os & (k >= n - r_)),
-            array.w_top.eq(w_rd.data),
-            array.act.eq(Mux(a_valid, a_rd.data, 0)),
-        ]
-        m.d.sync += [w_valid.eq(running & w_read), a_valid.eq(running & a_read)]
-
-        # Output writes in the last `rows` cycles of each slot, read-modify-write when accumulating: slot g
-        # of group g < G runs (G-1-g)*h cycles ahead of the bottom group; unused slots are written 0.
-        def out_addr(cycle):
-            return Mux(ws, cycle - (n - rows), n - 1 - cycle)
-
-        def in_window(cycle):
-            return (cycle >= n - rows) & (cycle < n)
-
-        drain_ptr = Signal(n_width)
-        advance = ~self.out.valid | self.out.ready
-        draining = Signal()
+        m.submodules.wmem = wmem = Memory(shape=p.w_row_bits, depth=2 * p.w_depth, init=[])
+        m.submodules.amem = amem = Memory(shape=p.a_row_bits, depth=2 * p.a_depth, init=[])
+        for mem, name in ((wmem, "w"), (amem, "a")):
+            wr, rd = mem.write_port(granularity=p.bus_bits), mem.read_port()
+            m.d.comb += [wr.addr.eq(getattr(reader, f"{name}_addr")), wr.en.eq(getattr(reader, f"{name}_en")),
+                         wr.data.eq(getattr(reader, f"{name}_data")),
+                         rd.addr.eq(getattr(tiles, f"{name}_addr")), rd.en.eq(getattr(tiles, f"{name}_en")),
+                         getattr(tiles, f"{name}_data").eq(rd.data)]
         for g in range(p.max_groups):
-            omem = Memory(shape=out_slot_layout(p), depth=p.o_depth, init=[])
+            omem = Memory(shape=out_slot_layout(p), depth=2 * p.o_depth, init=[])
             m.submodules[f"omem{g}"] = omem
-            o_wr, o_rd = omem.write_port(), omem.read_port()
-            used, ahead = Signal(name=f"slot{g}_used"), Signal(range(r_), name=f"slot{g}_ahead")
-            m.d.comb += used.eq(g == 0)
-            for lg, size in p.group_levels:
-                with m.If(groups == lg):
-                    m.d.comb += [used.eq(g < 1 << lg), ahead.eq(max(0, ((1 << lg) - 1 - g) * size))]
-            kk = k + ahead  # the tile cycle of the bottom group that matches cycle k of group g
-            m.d.comb += [
-                o_wr.en.eq(running & in_window(kk)), o_wr.addr.eq(out_addr(kk)),
-                o_rd.en.eq(Mux(draining, advance, running & in_window(kk + 1))),
-                o_rd.addr.eq(Mux(draining, drain_ptr, out_addr(kk + 1))),
-                self.out.payload[g].eq(o_rd.data),
-            ]
-            for c in range(c_):
-                value = array.out[g][c] + Mux(cmd.accumulate, o_rd.data[c], 0)
-                m.d.comb += o_wr.data[c].eq(Mux(used, value, 0))
-
-        # Drain: stream output rows 0..rows-1 with a one-row output register under back-pressure.
-        with m.FSM():
-            with m.State("IDLE"):
-                m.d.comb += idle.eq(1)
-                with m.If(self.cmd.valid):
-                    m.next = "RUN"
-            with m.State("RUN"):
-                m.d.comb += running.eq(1)
-                with m.If(last & ~(self.cmd.valid & self.cmd.ready)):
-                    m.d.sync += drain_ptr.eq(0)
-                    m.next = "IDLE"
-                    with m.If(cmd.drain):
-                        m.next = "DRAIN"
-            with m.State("DRAIN"):
-                m.d.comb += draining.eq(1)
-                with m.If(advance):
-                    with m.If(drain_ptr < rows):
-                        m.d.sync += [drain_ptr.eq(drain_ptr + 1), self.out.valid.eq(1)]
-                    with m.Else():
-                        m.d.sync += self.out.valid.eq(0)
-                        m.next = "IDLE"
+            wr, rd, drain = omem.write_port(), omem.read_port(), omem.read_port()
+            m.d.comb += [wr.addr.eq(tiles.o_waddr[g]), wr.en.eq(tiles.o_wen[g]), wr.data.eq(tiles.o_wdata[g]),
+                         rd.addr.eq(tiles.o_raddr[g]), rd.en.eq(tiles.o_ren[g]), tiles.o_rdata[g].eq(rd.data),
+                         drain.addr.eq(writer.o_addr), drain.en.eq(writer.o_en), writer.o_data[g].eq(drain.data)]
         return m

@@ -1,4 +1,4 @@
-"""Bit layouts shared by the RTL blocks and the stream payloads (documented in docs/hw-interface.md)."""
+"""Bit layouts shared by the RTL blocks (documented in docs/hw-interface.md)."""
 
 from amaranth import signed, unsigned
 from amaranth.lib import data
@@ -21,12 +21,12 @@ def control_layout(p):
 
 
 def weight_row_layout(p):
-    """A weight scratchpad row: column c's `weight_layout` at bit ``c * P * (D + IB)``."""
+    """The array's weight input: column c's `weight_layout`."""
     return data.ArrayLayout(weight_layout(p), p.cols)
 
 
 def act_row_layout(p):
-    """An activation scratchpad row: array row r's window at bit ``r * e_max * D``."""
+    """The array's activation input: array row r's window."""
     return data.ArrayLayout(act_layout(p), p.rows)
 
 
@@ -36,11 +36,5 @@ def out_slot_layout(p):
 
 
 def out_row_layout(p):
-    """An output row: `max_groups` slots, slot g (group g's `out_slot_layout`) at bit ``g * C * A``."""
+    """The array's output: `max_groups` slots, slot g (group g's `out_slot_layout`)."""
     return data.ArrayLayout(out_slot_layout(p), p.max_groups)
-
-
-def command_layout(p):
-    """The command word, LSB first: dataflow (0 WS, 1 OS), accumulate, drain, mode, count, groups (log2 G)."""
-    return data.StructLayout({"os": 1, "accumulate": 1, "drain": 1, "mode": p.mode_width,
-                              "count": p.count_width, "groups": p.group_width})

@@ -8,7 +8,7 @@ import numpy as np
 from nmsat.hw.cocotb_sim import run_cocotb
 from nmsat.hw.core import Core
 from nmsat.hw.packing import pack_act_row, pack_command, pack_weight_row, unpack_out_row
-from nmsat.hw.params import core_params
+from nmsat.core_params import core_params
 from nmsat.hw.verilog import to_verilog
 from nmsat.sim.golden import golden_gemm, wrap
 from nmsat.sim.tile import act_rows, os_cycles, weight_rows, window, ws_cycles

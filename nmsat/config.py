@@ -85,17 +85,53 @@ class ArrayConfig:
 
 @dataclass(frozen=True)
 class MemoryConfig:
-    """On-chip scratchpads (KiB) and the DRAM interface (GB/s)."""
+    """On-chip scratchpads (KiB, each split into two ping-pong banks) and the memory behind the AXI4 port.
+
+    The memory is deterministic: it returns a read burst's first beat ``read_latency`` cycles after its
+    address handshake and one beat of ``bus_bytes`` per cycle after that (bursts back to back, in order),
+    accepts writes at one beat per cycle and answers each write burst ``write_latency`` cycles after its
+    last beat. The RTL's testbench memory and `nmsat.sim` both implement exactly this.
+    """
 
     weight_spad_kib: float
     act_spad_kib: float
     out_spad_kib: float
-    double_buffer: bool
-    dram_gbps: float
+    bus_bytes: int
+    read_latency: int
+    write_latency: int
 
     def __post_init__(self):
         _positive("memory", weight_spad_kib=self.weight_spad_kib, act_spad_kib=self.act_spad_kib,
-                  out_spad_kib=self.out_spad_kib, dram_gbps=self.dram_gbps)
+                  out_spad_kib=self.out_spad_kib, bus_bytes=self.bus_bytes, read_latency=self.read_latency,
+                  write_latency=self.write_latency)
+        b = self.bus_bytes
+        _require(b & (b - 1) == 0 and 4 <= b <= 128,
+                 f"config [memory] bus_bytes = {b}: must be a power of two from 4 to 128 (AXI4 data widths)")
+        for key in ("read_latency", "write_latency"):
+            v = getattr(self, key)
+            _require(v <= 1024, f"config [memory] {key} = {v}: must be <= 1024 cycles")
+
+    def gbps(self, clock_mhz):
+        """Peak bandwidth of the AXI4 port in GB/s at `clock_mhz` (one beat per cycle)."""
+        return self.bus_bytes * clock_mhz * 1e6 / 1e9
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    """What the *projected* model assumes beyond the RTL (off by default; every output says so when on).
+
+    With ``enabled``: output-stationary and the other WS loop orders are searched too, memory is a bandwidth
+    of ``dram_gbps`` with ``double_buffer`` overlap, convolution operands are fetched as the stored tensors
+    (``onchip_im2col``), and the FP32 weight update and top-N re-pruning are charged on their own units.
+    """
+
+    enabled: bool
+    dram_gbps: float
+    double_buffer: bool
+    onchip_im2col: bool
+
+    def __post_init__(self):
+        _positive("projection", dram_gbps=self.dram_gbps)
 
 
 @dataclass(frozen=True)
@@ -129,7 +165,8 @@ class EnergyConfig:
             _require(v >= 0, f"config [energy] {f.name} = {v!r}: must be >= 0")
 
 
-_SECTIONS = {"array": ArrayConfig, "memory": MemoryConfig, "topn": TopNConfig, "energy": EnergyConfig}
+_SECTIONS = {"array": ArrayConfig, "memory": MemoryConfig, "topn": TopNConfig, "energy": EnergyConfig,
+             "projection": ProjectionConfig}
 
 
 @dataclass(frozen=True)
@@ -141,6 +178,7 @@ class AcceleratorConfig:
     memory: MemoryConfig
     topn: TopNConfig
     energy: EnergyConfig
+    projection: ProjectionConfig
 
     def to_dict(self):
         """Plain-data form (patterns as 'n:m' strings), the inverse of `from_dict`."""

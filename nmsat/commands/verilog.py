@@ -16,7 +16,7 @@ from nmsat.config import load_config
               help="output folder")
 def command(config_file, out_dir):
     """Generate <out>/nmsat_core.sv (interface: docs/hw-interface.md) and <out>/nmsat_core.json."""
-    from nmsat.hw.params import core_params
+    from nmsat.core_params import core_params
     from nmsat.hw.validate import TOPLEVEL, core_verilog
     from nmsat.sim.tile import OS_OVERHEAD, WS_OVERHEAD
 

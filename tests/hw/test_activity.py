@@ -8,7 +8,7 @@ from amaranth.sim import Simulator
 from nmsat.config import load_config
 from nmsat.hw.core import Core
 from nmsat.hw.packing import pack_act_row, pack_command, pack_weight_row
-from nmsat.hw.params import core_params
+from nmsat.core_params import core_params
 from nmsat.sim.tile import act_rows, activity, run_tile, weight_rows
 
 CFG = load_config("configs/hw-small.toml").replace(array={"rows": 4, "cols": 3})

@@ -6,11 +6,11 @@ from amaranth import signed
 from amaranth.sim import Simulator
 
 from nmsat.config import load_config
-from nmsat.hw.mac import Mac
-from nmsat.hw.nmmux import NMMux
-from nmsat.hw.params import core_params
-from nmsat.hw.pe import PE
-from nmsat.hw.skew import Skew
+from nmsat.hw.datapath.mac import Mac
+from nmsat.hw.datapath.nmmux import NMMux
+from nmsat.core_params import core_params
+from nmsat.hw.datapath.pe import PE
+from nmsat.hw.datapath.skew import Skew
 from nmsat.nm import compress, nm_mask
 from nmsat.sim.golden import golden_gemm, wrap
 from nmsat.sim.tile import weight_rows, window

@@ -4,7 +4,7 @@ GEMM and cycles == sim/tile.py, with random idle cycles and back-pressure on eve
 import pytest
 
 from nmsat.config import load_config
-from nmsat.hw.params import core_params
+from nmsat.core_params import core_params
 from nmsat.hw.validate import run_validation
 
 SMALL = load_config("configs/hw-small.toml")

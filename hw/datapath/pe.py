@@ -5,8 +5,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.layouts import act_layout, control_layout, weight_layout
-from nmsat.hw.mac import Mac
-from nmsat.hw.nmmux import NMMux
+from nmsat.hw.datapath.mac import Mac
+from nmsat.hw.datapath.nmmux import NMMux
 
 
 class PE(wiring.Component):

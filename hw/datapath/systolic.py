@@ -13,8 +13,8 @@ from nmsat.hw.layouts import (
     weight_layout,
     weight_row_layout,
 )
-from nmsat.hw.pe import PE
-from nmsat.hw.skew import Skew
+from nmsat.hw.datapath.pe import PE
+from nmsat.hw.datapath.skew import Skew
 
 
 class SystolicArray(wiring.Component):

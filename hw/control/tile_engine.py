@@ -1,0 +1,139 @@
+"""The tile engine: runs one weight-stationary tile on the systolic array out of the ping-pong scratchpads.
+
+Cycle k of a tile counts from 0, the cycle after the ``go`` edge; the tile lasts N = 2R + C + steps
+cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its last cycle, so tiles run back to back.
+With G = 2**lg row groups of h = R/G rows: weight row (R-1-k) mod h of bank ``w_bank`` is read in cycles
+k = 0..R-1 (rows >= ``w_rows`` read as zero) and shifted into the columns in 1..R; activation row
+``a_base + t`` of bank ``a_bank`` is read in cycle R+t; group g's slot of output row t in bank ``o_bank`` is
+written in cycle 2R+C+t-(G-1-g)*h (added to the row there when ``accumulate``).
+"""
+
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from nmsat.hw.datapath.systolic import SystolicArray
+from nmsat.hw.layouts import out_slot_layout, weight_row_layout
+
+
+def tile_layout(p, count_width):
+    """What the loop engine hands the tile engine with ``go``."""
+    return data.StructLayout({
+        "mode": p.mode_width, "lg": p.group_width, "steps": count_width, "accumulate": 1,
+        "a_bank": 1, "a_base": count_width, "w_bank": 1, "w_rows": count_width, "o_bank": 1,
+    })
+
+
+def bank_addr(bank, row, depth):
+    """Scratchpad address of `row` in `bank` (bank 1 is the upper half)."""
+    return Mux(bank, row + depth, row)
+
+
+class TileEngine(wiring.Component):
+    """Drives the array and the scratchpad ports for one tile per ``go`` (see the module docstring)."""
+
+    def __init__(self, params, count_width):
+        self.p, self.cw = params, count_width
+        self.array = SystolicArray(params)
+        p = params
+        super().__init__({
+            "go": In(1), "tile": In(tile_layout(p, count_width)), "ready": Out(1),
+            "w_addr": Out(range(2 * p.w_depth)), "w_en": Out(1), "w_data": In(p.w_row_bits),
+            "a_addr": Out(range(2 * p.a_depth)), "a_en": Out(1), "a_data": In(p.a_row_bits),
+            "o_raddr": Out(data.ArrayLayout(range(2 * p.o_depth), p.max_groups)), "o_ren": Out(p.max_groups),
+            "o_rdata": In(data.ArrayLayout(out_slot_layout(p), p.max_groups)),
+            "o_waddr": Out(data.ArrayLayout(range(2 * p.o_depth), p.max_groups)), "o_wen": Out(p.max_groups),
+            "o_wdata": Out(data.ArrayLayout(out_slot_layout(p), p.max_groups)),
+        })
+
+    def _weights(self, m, row):
+        """The weight row register -> the array's per-column values and indices."""
+        p = self.p
+        w = Signal(weight_row_layout(p))
+        base = p.w_value_bits()
+        for c in range(p.cols):
+            for j in range(p.mults):
+                i = c * p.mults + j
+                m.d.comb += w[c].val[j].eq(row[i * p.data_width:(i + 1) * p.data_width])
+                if p.idx_width:
+                    m.d.comb += w[c].idx[j].eq(row[base + i * p.idx_width:base + (i + 1) * p.idx_width])
+        return w
+
+    def _spread(self, m, row, mode):
+        """Compact activation row (element r*E + e) -> the array's windows (row r, element e < E), per mode."""
+        p = self.p
+        d = p.data_width
+        out = Signal(p.a_row_bits)
+        with m.Switch(mode):
+            for k in p.modes:
+                e = p.window(k)
+                with m.Case(k):
+                    pad = Signal((p.e_max - e) * d)
+                    m.d.comb += out.eq(Cat(*(Cat(row[r * e * d:(r + 1) * e * d], pad) for r in range(p.rows))))
+        return out
+
+    def elaborate(self, platform):
+        m = Module()
+        p, t = self.p, self.tile
+        r_, c_ = p.rows, p.cols
+        m.submodules.array = array = self.array
+        cmd = Signal.like(t)
+        n_width = (2 * r_ + c_ + (1 << self.cw)).bit_length()
+        k, n = Signal(n_width), Signal(n_width)
+        w_phase = Signal(range(r_))  # k mod h: the preload reads weight row (R-1-k) mod h = h-1-phase
+        w_valid, w_zero, a_valid = Signal(), Signal(), Signal()
+        running = Signal()
+        last = running & (k == n - 1)
+        m.d.comb += self.ready.eq(~running | last)
+
+        h = Signal(range(r_ + 1))
+        m.d.comb += h.eq(r_)
+        for lg, size in p.group_levels:
+            with m.If(cmd.lg == lg):
+                m.d.comb += h.eq(size)
+        with m.If(running):
+            m.d.sync += [k.eq(k + 1), w_phase.eq(Mux(w_phase == h - 1, 0, w_phase + 1))]
+        with m.If(last):
+            m.d.sync += running.eq(0)
+        with m.If(self.go):
+            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + 2 * r_ + c_)]
+
+        w_read, a_read = k < r_, (k >= r_) & (k < r_ + cmd.steps)
+        w_row = h - 1 - w_phase
+        ctrl = array.ctrl
+        m.d.comb += [
+            array.groups.eq(cmd.lg),
+            self.w_en.eq(running & w_read), self.w_addr.eq(bank_addr(cmd.w_bank, w_row, p.w_depth)),
+            self.a_en.eq(running & a_read),
+            self.a_addr.eq(bank_addr(cmd.a_bank, cmd.a_base + k - r_, p.a_depth)),
+            ctrl.ws.eq(1), ctrl.mode.eq(cmd.mode), ctrl.w_shift.eq(w_valid),
+            array.w_top.eq(Mux(w_zero, 0, self._weights(m, self.w_data))),
+            array.act.eq(Mux(a_valid, self._spread(m, self.a_data, cmd.mode), 0)),
+        ]
+        m.d.sync += [w_valid.eq(running & w_read), w_zero.eq(w_row >= cmd.w_rows),
+                     a_valid.eq(running & a_read)]
+
+        # Output writes in the last `steps` cycles of each slot, read-modify-write when accumulating: slot g
+        # of group g < G runs (G-1-g)*h cycles ahead of the bottom group; unused slots are not written.
+        rows = cmd.steps
+
+        def out_addr(cycle):
+            return bank_addr(cmd.o_bank, cycle - (n - rows), p.o_depth)
+
+        def in_window(cycle):
+            return (cycle >= n - rows) & (cycle < n)
+
+        for g in range(p.max_groups):
+            used, ahead = Signal(name=f"slot{g}_used"), Signal(range(r_), name=f"slot{g}_ahead")
+            m.d.comb += used.eq(g == 0)
+            for lg, size in p.group_levels:
+                with m.If(cmd.lg == lg):
+                    m.d.comb += [used.eq(g < 1 << lg), ahead.eq(max(0, ((1 << lg) - 1 - g) * size))]
+            kk = k + ahead  # the tile cycle of the bottom group that matches cycle k of group g
+            m.d.comb += [
+                self.o_wen[g].eq(running & used & in_window(kk)), self.o_waddr[g].eq(out_addr(kk)),
+                self.o_ren[g].eq(running & used & in_window(kk + 1)), self.o_raddr[g].eq(out_addr(kk + 1)),
+            ]
+            for c in range(c_):
+                m.d.comb += self.o_wdata[g][c].eq(array.out[g][c] + Mux(cmd.accumulate, self.o_rdata[g][c], 0))
+        return m

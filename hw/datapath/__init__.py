@@ -1,0 +1,1 @@
+"""The array datapath: MAC < N:M mux < PE < skew < systolic array."""

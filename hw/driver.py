@@ -1,0 +1,130 @@
+"""Host side of the GEMM engine: operands into a memory image, the descriptor, results back out.
+
+Memory layouts (docs/hw-interface.md): A row-major, element ``(m, k)`` at ``a_base + m*a_stride + k*D/8``;
+Y row-major, ``(m, n)`` at ``y_base + m*y_stride + n*A/8``; B in weight rows, block ``nb`` (columns
+``nb*C ..``) window ``s`` (reduction ``s*E .. s*E+E-1``) at ``b_base + nb*b_stride + s*w_row_beats*bus_bytes``:
+the C*P values (column c, slot j at bit ``(c*P + j)*D``), then in N:M modes the C*P in-group indices (at
+bit ``C*P*D + (c*P + j)*IB``), the rest of the last beat zero. Values little-endian two's complement.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nmsat.hw.control.loop_engine import descriptor_fields
+from nmsat.sim.gemm_plan import cdiv
+from nmsat.sim.tile import weight_rows
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Base addresses and row strides (bytes) of A, B and Y."""
+
+    a_base: int
+    a_stride: int
+    b_base: int
+    b_stride: int
+    y_base: int
+    y_stride: int
+
+
+def _align(x, a):
+    return cdiv(x, a) * a
+
+
+def place(p, plan, base=0, pad_rows=0, gap=0):
+    """A `Placement` of the plan's operands from `base`: A, then B, then Y, each aligned to the bus;
+    `pad_rows` extra beats per row of A and Y, `gap` extra bytes between regions (to exercise strides)."""
+    bb = p.bus_bytes
+    a_stride = _align(plan.k * p.data_width // 8, bb) + pad_rows * bb
+    b_stride = plan.b_rows * plan.w_row_beats * bb
+    y_stride = _align(plan.n * p.acc_width // 8, bb) + pad_rows * bb
+    a_base = _align(base, bb)
+    b_base = _align(a_base + plan.m * a_stride + gap, bb)
+    y_base = _align(b_base + plan.n_blocks * b_stride + gap, bb)
+    return Placement(a_base, a_stride, b_base, b_stride, y_base, y_stride)
+
+
+def memory_bytes(plan, where):
+    """Bytes the image needs (up to the end of Y)."""
+    return where.y_base + plan.m * where.y_stride
+
+
+def _put(image, addr, value, nbytes):
+    image[addr:addr + nbytes] = np.frombuffer(int(value % (1 << (8 * nbytes))).to_bytes(nbytes, "little"),
+                                              dtype=np.uint8)
+
+
+def write_operands(image, p, plan, where, a, b, pattern):
+    """Write A and B (compressed per `pattern`) into the byte array `image` at `where`."""
+    db = p.data_width // 8
+    lo = np.asarray(a, dtype=np.int64) & ((1 << p.data_width) - 1)
+    for i in range(plan.m):
+        row = b"".join(int(v).to_bytes(db, "little") for v in lo[i])
+        image[where.a_base + i * where.a_stride: where.a_base + i * where.a_stride + len(row)] = np.frombuffer(
+            row, dtype=np.uint8)
+    b = np.asarray(b)
+    row_bytes = plan.w_row_beats * p.bus_bytes
+    for nb in range(plan.n_blocks):
+        cols = b[nb * p.cols:(nb + 1) * p.cols]
+        vals, idx = weight_rows(cols, pattern, _ArrayView(p))
+        for s in range(plan.b_rows):
+            word = 0
+            for c in range(p.cols):
+                for j in range(p.mults):
+                    word |= (int(vals[s, c, j]) & ((1 << p.data_width) - 1)) << ((c * p.mults + j) * p.data_width)
+                    if plan.mode:
+                        word |= int(idx[s, c, j]) << (p.w_value_bits() + (c * p.mults + j) * p.idx_width)
+            _put(image, where.b_base + nb * where.b_stride + s * row_bytes, word, row_bytes)
+
+
+def read_y(image, p, plan, where):
+    """``Y[M, N]`` (signed A-bit integers) out of the byte array `image`."""
+    ab = p.acc_width // 8
+    y = np.zeros((plan.m, plan.n), dtype=np.int64)
+    for i in range(plan.m):
+        raw = bytes(image[where.y_base + i * where.y_stride: where.y_base + i * where.y_stride + plan.n * ab])
+        for j in range(plan.n):
+            v = int.from_bytes(raw[j * ab:(j + 1) * ab], "little")
+            y[i, j] = v - (1 << p.acc_width) if v >> (p.acc_width - 1) else v
+    return y
+
+
+def descriptor(p, plan, where):
+    """The descriptor's fields (dict) for `plan` at `where`."""
+    bb = p.bus_bytes
+    return {
+        "mode": plan.mode, "lg": plan.lg, "resident": int(plan.resident),
+        "m_chunks": plan.m_chunks, "chunk_rows": plan.chunk_rows, "last_rows": plan.last_rows,
+        "n_blocks": plan.n_blocks, "last_cols": plan.last_cols, "k_folds": plan.k_folds,
+        "w_rows_full": plan.w_rows_full, "w_rows_last": plan.w_rows_last,
+        "w_beats_full": plan.w_beats_full, "w_beats_last": plan.w_beats_last,
+        "a_beats_full": plan.a_beats_full, "a_beats_last": plan.a_beats_last, "a_group_beats": plan.a_group_beats,
+        "a_base": where.a_base, "a_stride": where.a_stride, "a_chunk": plan.chunk_rows * where.a_stride,
+        "a_fold": plan.fold_k * p.data_width // 8,
+        "b_base": where.b_base, "b_stride": where.b_stride, "b_fold": plan.w_rows_full * plan.w_row_beats * bb,
+        "y_base": where.y_base, "y_stride": where.y_stride, "y_chunk": plan.chunk_rows * where.y_stride,
+    }
+
+
+def pack_descriptor(p, fields):
+    """The descriptor word (int) from its fields, LSB first in `descriptor_fields` order."""
+    word, pos = 0, 0
+    for name, width in descriptor_fields(p):
+        v = int(fields[name])
+        if not 0 <= v < (1 << width):
+            raise ValueError(f"descriptor field {name} = {v} does not fit {width} bits")
+        word |= v << pos
+        pos += width
+    return word
+
+
+class _ArrayView:
+    """The `ArrayConfig` attributes `sim.tile.weight_rows` reads, from core parameters."""
+
+    def __init__(self, p):
+        self.p = p
+        self.mults_per_pe, self.cols = p.mults, p.cols
+
+    def reduction_per_cycle(self, pattern):
+        return self.p.window(self.p.mode_of(pattern))

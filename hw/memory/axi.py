@@ -1,0 +1,38 @@
+"""The AXI4 manager port of the core (no IDs, no locks, caches or QoS: every transfer uses ID 0).
+
+Port names are ``axi__<signal>`` in the Verilog (``axi__araddr``, ``axi__rvalid``, ...), the names
+cocotbext-axi's ``AxiBus.from_prefix(dut, "axi_")`` looks for. Bursts are INCR, full width
+(``size = log2(bus_bytes)``), at most 256 beats, and never cross a 4 KiB boundary.
+"""
+
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from nmsat.core_params import ADDR_WIDTH
+
+
+def axi_signature(bus_bytes):
+    """AXI4 manager signature (Out = driven by the core) for a `bus_bytes`-byte data bus."""
+    bits = 8 * bus_bytes
+    return wiring.Signature({
+        "araddr": Out(ADDR_WIDTH), "arlen": Out(8), "arsize": Out(3), "arburst": Out(2),
+        "arvalid": Out(1), "arready": In(1),
+        "rdata": In(bits), "rresp": In(2), "rlast": In(1), "rvalid": In(1), "rready": Out(1),
+        "awaddr": Out(ADDR_WIDTH), "awlen": Out(8), "awsize": Out(3), "awburst": Out(2),
+        "awvalid": Out(1), "awready": In(1),
+        "wdata": Out(bits), "wstrb": Out(bus_bytes), "wlast": Out(1), "wvalid": Out(1), "wready": In(1),
+        "bresp": In(2), "bvalid": In(1), "bready": Out(1),
+    })
+
+
+def burst_beats(addr, remaining, bus_bytes, page_bits=12):
+    """Beats of the next burst at byte address `addr` (Amaranth values): at most `remaining`, 256, and
+    the beats left before the next 4 KiB boundary."""
+    from amaranth import Mux
+
+    from nmsat.core_params import MAX_BURST, PAGE
+
+    shift = bus_bytes.bit_length() - 1
+    to_page = (PAGE - addr[:page_bits]) >> shift
+    first = Mux(remaining < to_page, remaining, to_page)
+    return Mux(first < MAX_BURST, first, MAX_BURST)

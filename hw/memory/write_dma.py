@@ -1,0 +1,105 @@
+"""The write DMA: stores one output tile from an output scratchpad bank to memory.
+
+A job (latched at ``go``) has ``pieces`` rows of Y: piece i is slot ``i mod G`` of output row ``i >> lg``
+of bank ``o_bank``, written as ``y_beats`` beats (C accumulators) to ``y_addr + i * y_stride``, with the
+byte strobes of columns ``>= cols`` low. The slot row is read in the cycle before its first beat (and in
+the cycle of the previous piece's last beat); a burst's address goes out with its first beat (split at
+256 beats and 4 KiB). Write responses are counted; ``busy`` falls in the cycle after the last beat and
+``pending`` stays high until every response is in.
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from nmsat.hw.control.tile_engine import bank_addr
+from nmsat.hw.layouts import out_slot_layout
+from nmsat.hw.memory.axi import axi_signature, burst_beats
+from nmsat.core_params import ADDR_WIDTH
+
+
+def store_layout(p, count_width):
+    """A store job."""
+    return data.StructLayout({"o_bank": 1, "y_addr": ADDR_WIDTH, "y_stride": ADDR_WIDTH,
+                              "pieces": count_width, "cols": count_width, "lg": p.group_width})
+
+
+class WriteDMA(wiring.Component):
+    """AXI4 writes of one store job from the output scratchpad slots' second read ports."""
+
+    def __init__(self, params, count_width):
+        self.p, self.cw = params, count_width
+        p = params
+        super().__init__({
+            "go": In(1), "job": In(store_layout(p, count_width)), "busy": Out(1), "pending": Out(1),
+            "axi": Out(axi_signature(p.bus_bytes)),
+            "o_addr": Out(range(2 * p.o_depth)), "o_en": Out(1),
+            "o_data": In(data.ArrayLayout(out_slot_layout(p), p.max_groups)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        p, axi, cw = self.p, self.axi, self.cw
+        bus, shift = p.bus_bits, p.bus_bytes.bit_length() - 1
+        job = Signal.like(self.job)
+        piece, beat, left, addr, row_addr = Signal(cw), Signal(cw), Signal(cw), Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
+        aw_sent, sending = Signal(), Signal()
+        responses = Signal(range(2 * (p.write_latency + 4)))
+
+        group = piece & ((1 << job.lg) - 1)
+        slot = Signal(out_slot_layout(p))
+        m.d.comb += slot.eq(self.o_data[0])
+        for g in range(1, p.max_groups):
+            with m.If(group == g):
+                m.d.comb += slot.eq(self.o_data[g])
+        per_beat = bus // p.acc_width
+        beats = Signal(range(p.y_beats))
+        m.d.comb += beats.eq(beat)
+        strobes = []
+        for j in range(per_beat):
+            col = Cat(Const(j, range(per_beat)), beats)  # beat * per_beat + j
+            strobes.append((col < job.cols).replicate(p.acc_width // 8))
+        words = [slot.as_value()[b * bus:(b + 1) * bus] for b in range(p.y_beats)]
+        data_beat = Signal(bus)
+        m.d.comb += data_beat.eq(words[0])
+        for b in range(1, p.y_beats):
+            with m.If(beat == b):
+                m.d.comb += data_beat.eq(words[b])
+
+        length = burst_beats(addr, left, p.bus_bytes)
+        burst_end = Signal(cw)  # beat (within the piece) that ends the current burst
+        m.d.comb += [
+            axi.awaddr.eq(addr), axi.awlen.eq(length - 1), axi.awsize.eq(shift), axi.awburst.eq(1),
+            axi.awvalid.eq(sending & ~aw_sent),
+            axi.wdata.eq(data_beat), axi.wstrb.eq(Cat(*strobes)), axi.wvalid.eq(sending),
+            axi.wlast.eq(Mux(aw_sent, beat == burst_end, length == 1)), axi.bready.eq(1),
+        ]
+        aw_fire, w_fire = axi.awvalid & axi.awready, axi.wvalid & axi.wready
+        m.d.sync += responses.eq(responses + aw_fire - (axi.bvalid & axi.bready))
+        m.d.comb += self.pending.eq(self.busy | (responses != 0))
+        with m.If(aw_fire):
+            m.d.sync += [aw_sent.eq(1), burst_end.eq(beat + length - 1), addr.eq(addr + (length << shift)),
+                         left.eq(left - length)]
+        piece_done = w_fire & (beat == p.y_beats - 1)
+        next_piece = piece + 1
+        more = next_piece < job.pieces
+        # The slot row for a piece is read one cycle before its first beat.
+        m.d.comb += [self.o_en.eq(self.go | (piece_done & more)),
+                     self.o_addr.eq(Mux(self.go, bank_addr(self.job.o_bank, 0, p.o_depth),
+                                        bank_addr(job.o_bank, next_piece >> job.lg, p.o_depth)))]
+        with m.If(w_fire):
+            m.d.sync += beat.eq(beat + 1)
+            with m.If(axi.wlast):
+                m.d.sync += aw_sent.eq(0)
+        with m.If(piece_done):
+            m.d.sync += [piece.eq(next_piece), beat.eq(0), addr.eq(row_addr), left.eq(p.y_beats),
+                         row_addr.eq(row_addr + job.y_stride), sending.eq(0), aw_sent.eq(0)]
+            with m.If(more):
+                m.d.sync += sending.eq(1)
+            with m.Else():
+                m.d.sync += self.busy.eq(0)
+        with m.If(self.go):
+            j = self.job
+            m.d.sync += [job.eq(j), piece.eq(0), beat.eq(0), addr.eq(j.y_addr), left.eq(p.y_beats),
+                         row_addr.eq(j.y_addr + j.y_stride), aw_sent.eq(0), sending.eq(1), self.busy.eq(1)]
+        return m
