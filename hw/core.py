@@ -68,7 +68,8 @@ class Core(wiring.Component):
         for g in range(p.max_groups):
             omem = Memory(shape=out_slot_layout(p), depth=2 * p.o_depth, init=[])
             m.submodules[f"omem{g}"] = omem
-            wr, rd, drain = omem.write_port(), omem.read_port(), omem.read_port()
+            wr = omem.write_port()
+            rd, drain = omem.read_port(), omem.read_port(transparent_for=(wr,))  # a row written as it drains
             m.d.comb += [wr.addr.eq(tiles.o_waddr[g]), wr.en.eq(tiles.o_wen[g]), wr.data.eq(tiles.o_wdata[g]),
                          rd.addr.eq(tiles.o_raddr[g]), rd.en.eq(tiles.o_ren[g]), tiles.o_rdata[g].eq(rd.data),
                          drain.addr.eq(writer.o_addr), drain.en.eq(writer.o_en), writer.o_data[g].eq(drain.data)]
