@@ -94,20 +94,23 @@ def pe_area(params, target):
 
 
 def non_pe_area(params, target):
-    """The core with its PEs black-boxed: totals and parts (``skew`` registers, ``spad_ctrl``)."""
+    """The core with its PEs black-boxed: totals and parts (``skew`` registers, ``dma``, ``control``: loop and
+    tile engines, ``spads``: scratchpads and the glue at the top)."""
     from nmsat.errors import NmsatError
     from nmsat.hw.core import Core
 
-    res = synthesize(_rtlil(lambda: Core(params), "core"), "core", target, blackbox="core.array.pe_*",
+    res = synthesize(_rtlil(lambda: Core(params), "core"), "core", target, blackbox="core.tiles.array.pe_*",
                      key=_key(Core, params))
-    pes = sum(n for cell, n in res["design"].items() if cell.startswith("core.array.pe_"))
+    pes = sum(n for cell, n in res["design"].items() if cell.startswith("core.tiles.array.pe_"))
     if pes != params.rows * params.cols:
         raise NmsatError(f"area: found {pes} black-boxed PEs in the core, expected {params.rows * params.cols} "
                          "(the core's module names changed?)")
     mods = res["modules"]
-    skew = [classify(cells) for name, cells in mods.items() if name.startswith("core.array")
-            and not name.startswith("core.array.pe_")]
-    parts = {"skew": _add(*skew), "spad_ctrl": classify(mods["core"])}
+    skew = [classify(cells) for name, cells in mods.items() if name.startswith("core.tiles.array")
+            and not name.startswith("core.tiles.array.pe_")]
+    dma = [classify(cells) for name, cells in mods.items() if name.startswith(("core.reader", "core.writer"))]
+    ctrl = [classify(cells) for name, cells in mods.items() if name in ("core.loop", "core.tiles")]
+    parts = {"skew": _add(*skew), "dma": _add(*dma), "control": _add(*ctrl), "spads": classify(mods["core"])}
     return _add(*parts.values()), parts
 
 
@@ -174,7 +177,8 @@ def area_report(cfg, target="xilinx", whole=False):
 
 _ROWS = [("PE", "pe"), ("  N:M muxes", "pe_parts.mux"), ("  MAC", "pe_parts.mac"),
          ("  registers", "pe_parts.regs"), ("PE x R*C", "pe_array"), ("non-PE logic", "non_pe"),
-         ("  skew regs", "non_pe_parts.skew"), ("  spads+ctrl", "non_pe_parts.spad_ctrl"),
+         ("  skew regs", "non_pe_parts.skew"), ("  DMA", "non_pe_parts.dma"), ("  control", "non_pe_parts.control"),
+         ("  spads", "non_pe_parts.spads"),
          ("core", "core"), ("top-N unit", "topn"), ("total", "total"), ("core (whole)", "core_whole")]
 _COLS = ("lut", "ff", "dsp", "bram", "carry")
 

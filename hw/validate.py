@@ -2,7 +2,6 @@
 exact engine model: ``results_equal`` (Y in memory == `golden_gemm`) and ``cycles_equal`` (RTL cycles ==
 `nmsat.sim.engine.gemm_cycles`) per case."""
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -10,22 +9,14 @@ import numpy as np
 from nmsat.core_params import core_params
 from nmsat.hw.cocotb_sim import run_cocotb
 from nmsat.hw.driver import descriptor, memory_bytes, pack_descriptor, place, read_y, write_operands
-from nmsat.hw.system import System
-from nmsat.hw.verilog import to_verilog
+from nmsat.hw.verilog import SYSTEM_TOP, system_verilog
 from nmsat.sim.engine import gemm_cycles
 from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
 from nmsat.sim.golden import golden_gemm
 
-TOPLEVEL = "nmsat_system"
 DEFAULT_BUILD_ROOT = Path(".cache") / "nmsat-hw-sim"
 MEMORY_WORDS = 1 << 15
 PERIOD_NS = 10
-
-
-@lru_cache(maxsize=8)
-def system_verilog(params, words=MEMORY_WORDS):
-    """Verilog of the core + memory model for `params` (cached: conversion takes seconds)."""
-    return to_verilog(System(params, words), TOPLEVEL)
 
 
 def _operand(rng, shape, width):
@@ -83,7 +74,7 @@ def run_validation(cfg, n_cases, simulator, seed, build_root=DEFAULT_BUILD_ROOT,
     programs = [_program(p, c) for c in cases]
     model = [gemm_cycles(c["plan"], cfg) for c in cases]
     params = {"period_ns": PERIOD_NS, "max_cycles": 100 + 4 * max(model), "gemms": [g for g, _ in programs]}
-    run = run_cocotb(system_verilog(p), TOPLEVEL, "nmsat.hw.tb_gemm", simulator, params, build_root)
+    run = run_cocotb(system_verilog(p, MEMORY_WORDS), SYSTEM_TOP, "nmsat.hw.tb_gemm", simulator, params, build_root)
     results = []
     for case, (prog, image), expect, out in zip(cases, programs, model, run.outputs, strict=True):
         bb = p.bus_bytes

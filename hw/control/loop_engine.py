@@ -14,10 +14,10 @@ from amaranth import Module, Mux, Shape, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from nmsat.core_params import ADDR_WIDTH
 from nmsat.hw.control.tile_engine import tile_layout
 from nmsat.hw.memory.read_dma import load_layout
 from nmsat.hw.memory.write_dma import store_layout
-from nmsat.core_params import ADDR_WIDTH
 
 COUNT_WIDTH = 16
 

@@ -8,7 +8,7 @@ k = 0..R-1 (rows >= ``w_rows`` read as zero) and shifted into the columns in 1..
 written in cycle 2R+C+t-(G-1-g)*h (added to the row there when ``accumulate``).
 """
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -68,8 +68,8 @@ class TileEngine(wiring.Component):
             for k in p.modes:
                 e = p.window(k)
                 with m.Case(k):
-                    pad = Signal((p.e_max - e) * d)
-                    m.d.comb += out.eq(Cat(*(Cat(row[r * e * d:(r + 1) * e * d], pad) for r in range(p.rows))))
+                    pad = [Const(0, (p.e_max - e) * d)] if e < p.e_max else []
+                    m.d.comb += out.eq(Cat(*(Cat(row[r * e * d:(r + 1) * e * d], *pad) for r in range(p.rows))))
         return out
 
     def elaborate(self, platform):
@@ -80,7 +80,7 @@ class TileEngine(wiring.Component):
         cmd = Signal.like(t)
         n_width = (2 * r_ + c_ + (1 << self.cw)).bit_length()
         k, n = Signal(n_width), Signal(n_width)
-        w_phase = Signal(range(r_))  # k mod h: the preload reads weight row (R-1-k) mod h = h-1-phase
+        w_phase = Signal(range(max(2, r_)))  # k mod h: the preload reads weight row (R-1-k) mod h = h-1-phase
         w_valid, w_zero, a_valid = Signal(), Signal(), Signal()
         running = Signal()
         last = running & (k == n - 1)
@@ -124,7 +124,7 @@ class TileEngine(wiring.Component):
             return (cycle >= n - rows) & (cycle < n)
 
         for g in range(p.max_groups):
-            used, ahead = Signal(name=f"slot{g}_used"), Signal(range(r_), name=f"slot{g}_ahead")
+            used, ahead = Signal(name=f"slot{g}_used"), Signal(range(max(2, r_)), name=f"slot{g}_ahead")
             m.d.comb += used.eq(g == 0)
             for lg, size in p.group_levels:
                 with m.If(cmd.lg == lg):

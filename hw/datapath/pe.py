@@ -4,9 +4,9 @@ from amaranth import Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from nmsat.hw.layouts import act_layout, control_layout, weight_layout
 from nmsat.hw.datapath.mac import Mac
 from nmsat.hw.datapath.nmmux import NMMux
+from nmsat.hw.layouts import act_layout, control_layout, weight_layout
 
 
 class PE(wiring.Component):

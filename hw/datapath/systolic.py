@@ -4,6 +4,8 @@ from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from nmsat.hw.datapath.pe import PE
+from nmsat.hw.datapath.skew import Skew
 from nmsat.hw.layouts import (
     act_layout,
     act_row_layout,
@@ -13,8 +15,6 @@ from nmsat.hw.layouts import (
     weight_layout,
     weight_row_layout,
 )
-from nmsat.hw.datapath.pe import PE
-from nmsat.hw.datapath.skew import Skew
 
 
 class SystolicArray(wiring.Component):

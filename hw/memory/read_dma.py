@@ -14,9 +14,9 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from nmsat.core_params import ADDR_WIDTH
 from nmsat.hw.control.tile_engine import bank_addr
 from nmsat.hw.memory.axi import axi_signature, burst_beats
-from nmsat.core_params import ADDR_WIDTH
 
 
 def load_layout(p, count_width):
@@ -84,7 +84,7 @@ class ReadDMA(wiring.Component):
 
         # Data side: walk the same pieces beat by beat.
         d_piece, d_beat, d_row, d_block = Signal(cw + 1), Signal(cw), Signal(cw), Signal(cw)
-        d_group, d_group_block = Signal(range(p.max_groups)), Signal(cw)
+        d_group, d_group_block = Signal(range(max(2, p.max_groups))), Signal(cw)
         beat = axi.rvalid
         in_w = d_piece == 0
         m.d.comb += [

@@ -12,10 +12,10 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from nmsat.core_params import ADDR_WIDTH
 from nmsat.hw.control.tile_engine import bank_addr
 from nmsat.hw.layouts import out_slot_layout
 from nmsat.hw.memory.axi import axi_signature, burst_beats
-from nmsat.core_params import ADDR_WIDTH
 
 
 def store_layout(p, count_width):
@@ -53,11 +53,11 @@ class WriteDMA(wiring.Component):
             with m.If(group == g):
                 m.d.comb += slot.eq(self.o_data[g])
         per_beat = bus // p.acc_width
-        beats = Signal(range(p.y_beats))
+        beats = Signal(range(max(2, p.y_beats)))
         m.d.comb += beats.eq(beat)
         strobes = []
         for j in range(per_beat):
-            col = Cat(Const(j, range(per_beat)), beats)  # beat * per_beat + j
+            col = Cat(Const(j, range(per_beat)), beats) if per_beat > 1 else beats  # beat * per_beat + j
             strobes.append((col < job.cols).replicate(p.acc_width // 8))
         words = [slot.as_value()[b * bus:(b + 1) * bus] for b in range(p.y_beats)]
         data_beat = Signal(bus)

@@ -6,9 +6,9 @@ from amaranth import signed
 from amaranth.sim import Simulator
 
 from nmsat.config import load_config
+from nmsat.core_params import core_params
 from nmsat.hw.datapath.mac import Mac
 from nmsat.hw.datapath.nmmux import NMMux
-from nmsat.core_params import core_params
 from nmsat.hw.datapath.pe import PE
 from nmsat.hw.datapath.skew import Skew
 from nmsat.nm import compress, nm_mask

@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 from nmsat.hw.lint import lint
-from nmsat.hw.validate import TOPLEVEL
+from nmsat.hw.verilog import CORE_TOP as TOPLEVEL
+from nmsat.hw.verilog import SYSTEM_TOP
 
 
 def _nmsat(*args):
@@ -13,20 +14,23 @@ def _nmsat(*args):
 
 
 def test_writes_lint_clean_verilog_and_sidecar(tmp_path):
-    res = _nmsat("verilog", "--config", "configs/hw-small.toml", "-o", str(tmp_path / "v"))
+    res = _nmsat("verilog", "--config", "configs/hw-small.toml", "-o", str(tmp_path / "v"), "--memory-words", "64")
     assert res.returncode == 0, res.stderr
     sv, sidecar = tmp_path / "v" / f"{TOPLEVEL}.sv", tmp_path / "v" / f"{TOPLEVEL}.json"
     meta = json.loads(sidecar.read_text())
     assert meta["toplevel"] == TOPLEVEL and meta["config"]["name"] == "hw-small"
-    assert meta["core"]["rows"] == 4 and meta["core"]["e_max"] == 16 and meta["core"]["count_width"] == 5
+    assert meta["core"]["rows"] == 4 and meta["core"]["e_max"] == 16 and meta["core"]["bus_bytes"] == 8
+    assert [name for name, _ in meta["descriptor"]][:3] == ["mode", "lg", "resident"]
     assert f"module {TOPLEVEL}(" in sv.read_text() and "always @*" not in sv.read_text()
     ok, messages = lint(sv, TOPLEVEL)
+    assert ok, messages
+    ok, messages = lint(tmp_path / "v" / f"{SYSTEM_TOP}.sv", SYSTEM_TOP)
     assert ok, messages
 
 
 def test_unsupported_config_is_one_line_exit_2(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[array]\nrows = 4\n[memory]\nout_spad_kib = 0.01\n')
+    bad.write_text('[array]\nrows = 4\n[memory]\nout_spad_kib = 0.01\nbus_bytes = 8\n')
     res = _nmsat("verilog", "--config", str(bad), "-o", str(tmp_path / "v"))
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "out_spad_kib" in res.stderr
