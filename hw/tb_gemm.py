@@ -4,8 +4,11 @@ Parameters (`load_params`): ``period_ns``, ``bus_bytes``, ``max_cycles`` (per GE
 ``[{"words": {addr: value}, "desc": int, "read": [first_word, count]}]``. Per GEMM the testbench writes the
 words through the memory's back door, sends the descriptor, waits for ``done`` (no testbench code runs
 while the GEMM runs), and reads ``count`` words back from ``first_word``. Outputs (`save_outputs`): per GEMM
-``cycles`` (the ``done`` edge minus the descriptor edge) and ``words`` (the words read back).
+``cycles`` (the ``done`` edge minus the descriptor edge), ``wall_s`` (wall time from the descriptor to
+``done``) and ``words`` (the words read back).
 """
+
+import time
 
 import cocotb
 from cocotb.triggers import ClockCycles, FallingEdge, First, ReadOnly, RisingEdge
@@ -50,12 +53,13 @@ async def run_gemms(dut):
         dut.desc__payload.value = int(gemm["desc"])
         dut.desc__valid.value = 1
         await RisingEdge(dut.clk)  # the core is idle: ready is high, so this edge is the handshake
-        start = get_sim_time("ns")
+        start, wall = get_sim_time("ns"), time.perf_counter()
         dut.desc__valid.value = 0
         timeout = ClockCycles(dut.clk, params["max_cycles"])
         fired = await First(RisingEdge(dut.done), timeout)
         assert fired is not timeout, f"no done within {params['max_cycles']} cycles"
         await RisingEdge(dut.clk)  # the edge that samples done
         cycles = round((get_sim_time("ns") - start) / period)
-        results.append({"cycles": cycles, "words": await _read_words(dut, *gemm["read"])})
+        wall = time.perf_counter() - wall
+        results.append({"cycles": cycles, "wall_s": wall, "words": await _read_words(dut, *gemm["read"])})
     save_outputs(results)

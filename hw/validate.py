@@ -52,29 +52,53 @@ def make_cases(cfg, n_cases, seed, max_dim=48):
     return cases
 
 
-def _program(p, case):
+def _program(p, case, words):
     """The testbench's entry for one case: the words to write, the descriptor, the Y words to read."""
     plan, where = case["plan"], case["where"]
     size = memory_bytes(plan, where)
-    if cdiv(size, p.bus_bytes) > MEMORY_WORDS:
+    if cdiv(size, p.bus_bytes) > words:
         raise ValueError(f"case {case['shape']} needs {size} bytes of memory")
     image = np.zeros(cdiv(size, p.bus_bytes) * p.bus_bytes, dtype=np.uint8)
     write_operands(image, p, plan, where, case["a"], case["b"], case["pattern"])
     bb = p.bus_bytes
     first, last = where.a_base // bb, where.y_base // bb
-    words = {w: int.from_bytes(bytes(image[w * bb:(w + 1) * bb]), "little") for w in range(first, last)}
+    image_words = {w: int.from_bytes(bytes(image[w * bb:(w + 1) * bb]), "little") for w in range(first, last)}
     read = [where.y_base // bb, cdiv(size, bb) - where.y_base // bb]
-    return {"words": words, "desc": pack_descriptor(p, descriptor(p, plan, where)), "read": read}, image
+    return {"words": image_words, "desc": pack_descriptor(p, descriptor(p, plan, where)), "read": read}, image
+
+
+def trace_cases(trace, cfg, mode, seed):
+    """One case per GEMM of `trace` in hardware `mode`, each with the plan the model's search picked
+    (chunk, residency, and dense execution of a sparse GEMM where that is faster); random operands."""
+    from nmsat.sim.layer import best_gemm
+    from nmsat.sim.modes import gemm_patterns
+
+    p = core_params(cfg)
+    rng = np.random.default_rng(seed)
+    cases = []
+    for g, pattern in zip(trace.gemms, gemm_patterns(trace, cfg, mode), strict=True):
+        best = best_gemm(g, cfg, pattern, "best")
+        t = best.tiling
+        plan = plan_gemm(cfg, g.m, g.n, g.k, best.pattern, chunk=t.chunk, resident=t.resident, params=p)
+        cases.append({"pattern": best.pattern, "shape": [g.m, g.n, g.k], "plan": plan, "where": place(p, plan),
+                      "a": _operand(rng, (g.m, g.k), p.data_width), "b": _operand(rng, (g.n, g.k), p.data_width),
+                      "count": g.count, "model_cycles": best.cycles // g.count})
+    return cases
 
 
 def run_validation(cfg, n_cases, simulator, seed, build_root=DEFAULT_BUILD_ROOT, max_dim=48):
     """Run `n_cases` random GEMMs of `cfg` on `simulator`; one dict per case."""
+    return run_cases(cfg, make_cases(cfg, n_cases, seed, max_dim), simulator, build_root)
+
+
+def run_cases(cfg, cases, simulator, build_root=DEFAULT_BUILD_ROOT, words=MEMORY_WORDS):
+    """Run `cases` (from `make_cases` or `trace_cases`) on `simulator` with `words` words of memory; one
+    dict per case: results against the golden GEMM, cycles against `gemm_cycles`."""
     p = core_params(cfg)
-    cases = make_cases(cfg, n_cases, seed, max_dim)
-    programs = [_program(p, c) for c in cases]
+    programs = [_program(p, c, words) for c in cases]
     model = [gemm_cycles(c["plan"], cfg) for c in cases]
     params = {"period_ns": PERIOD_NS, "max_cycles": 100 + 4 * max(model), "gemms": [g for g, _ in programs]}
-    run = run_cocotb(system_verilog(p, MEMORY_WORDS), SYSTEM_TOP, "nmsat.hw.tb_gemm", simulator, params, build_root)
+    run = run_cocotb(system_verilog(p, words), SYSTEM_TOP, "nmsat.hw.tb_gemm", simulator, params, build_root)
     results = []
     for case, (prog, image), expect, out in zip(cases, programs, model, run.outputs, strict=True):
         bb = p.bus_bytes
@@ -89,6 +113,7 @@ def run_validation(cfg, n_cases, simulator, seed, build_root=DEFAULT_BUILD_ROOT,
             "chunk": plan.chunk_rows, "resident": plan.resident,
             "tiles": plan.m_chunks * plan.n_blocks * plan.k_folds,
             "rtl_cycles": out["cycles"], "model_cycles": expect, "cycles_equal": out["cycles"] == expect,
+            "gemm_wall_s": out["wall_s"],
             "results_equal": bool((got == ref).all()),
         })
     return results

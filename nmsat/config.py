@@ -109,7 +109,7 @@ class MemoryConfig:
                  f"config [memory] bus_bytes = {b}: must be a power of two from 4 to 128 (AXI4 data widths)")
         for key in ("read_latency", "write_latency"):
             v = getattr(self, key)
-            _require(v <= 1024, f"config [memory] {key} = {v}: must be <= 1024 cycles")
+            _require(2 <= v <= 1024, f"config [memory] {key} = {v}: must be >= 2 and <= 1024 cycles")
 
     def gbps(self, clock_mhz):
         """Peak bandwidth of the AXI4 port in GB/s at `clock_mhz` (one beat per cycle)."""

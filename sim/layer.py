@@ -1,7 +1,10 @@
-"""Layer model: one GEMM on the array under a tiling (exact tile cycles + DRAM stalls), and the search
-for the best dataflow and tiling.
+"""Layer model: one GEMM on the accelerator, and the search for the best way to run it.
 
-DRAM rule: with double buffering, while tile ``i`` computes, the DRAM loads tile ``i+1``'s operands and
+By default this is the generated hardware (`nmsat.sim.engine_layer`: the RTL's weight-stationary GEMM
+engine, exact cycles). With ``[projection] enabled`` it is the *projected* model below: output-stationary
+and the other WS loop orders, a DRAM bandwidth with double buffering, on-chip im2col.
+
+Projected DRAM rule: with double buffering, while tile ``i`` computes, the DRAM loads tile ``i+1``'s operands and
 stores tile ``i-1``'s outputs; tile ``i`` stalls by whatever that traffic takes beyond its compute
 cycles. The first tile's load and the last tile's store are exposed (each GEMM charges its own
 prologue and epilogue). Without double buffering every tile's load, compute and store serialize.
@@ -15,6 +18,7 @@ import numpy as np
 
 from nmsat.errors import NmsatError
 from nmsat.sim.energy import tile_energy
+from nmsat.sim.engine_layer import best_engine_gemm
 from nmsat.sim.tiling import candidates, default_tiling, sequence, tile_arrays
 from nmsat.trace import Gemm
 
@@ -48,8 +52,15 @@ class GemmResult:
 
 
 def dram_bytes_per_cycle(cfg):
-    """DRAM bytes per array clock cycle."""
-    return cfg.memory.dram_gbps * 1e9 / (cfg.array.clock_mhz * 1e6)
+    """Memory bytes per array clock cycle: the AXI4 port's beat, or the projected DRAM bandwidth."""
+    if not cfg.projection.enabled:
+        return float(cfg.memory.bus_bytes)
+    return cfg.projection.dram_gbps * 1e9 / (cfg.array.clock_mhz * 1e6)
+
+
+def policy_dataflows(cfg):
+    """Dataflows the model runs: the RTL's GEMM engine is weight-stationary; projected, the config's."""
+    return tuple(cfg.array.dataflows) if cfg.projection.enabled else ("ws",)
 
 
 def _dram_cycles(t, cfg):
@@ -60,7 +71,7 @@ def _dram_cycles(t, cfg):
 
 def _stall(t, cfg):
     """DRAM stall cycles of one repeat of the tile sequence `t` (see the module docstring)."""
-    if not cfg.memory.double_buffer:
+    if not cfg.projection.double_buffer:
         return _dram_cycles(t, cfg)
     bw = dram_bytes_per_cycle(cfg)
     load, store = sequence(t, "load"), sequence(t, "store")
@@ -76,7 +87,7 @@ def _lower_bound(t, cfg):
     """Cycles no tiling can beat for `t`: compute alone, or all traffic alone (serialized without
     double buffering)."""
     compute, dram = t["totals"]["cycles"], _dram_cycles(t, cfg)
-    return compute + dram if not cfg.memory.double_buffer else max(compute, dram)
+    return compute + dram if not cfg.projection.double_buffer else max(compute, dram)
 
 
 def _result(gemm, cfg, pattern, tiling, t):
@@ -103,6 +114,9 @@ def check_dataflow(cfg, dataflow):
     if dataflow != "best" and dataflow not in cfg.array.dataflows:
         raise NmsatError(f"dataflow {dataflow!r} is not supported by this array "
                          f"({', '.join(cfg.array.dataflows)})")
+    if dataflow != "best" and dataflow not in policy_dataflows(cfg):
+        raise NmsatError(f"dataflow {dataflow!r}: the generated hardware's GEMM engine is weight-stationary; "
+                         "output-stationary is in the projected model only ([projection] enabled = true)")
 
 
 def best_gemm(gemm, cfg, pattern, dataflow):
@@ -119,6 +133,8 @@ def best_gemm(gemm, cfg, pattern, dataflow):
 
 @lru_cache(maxsize=65536)
 def _best_shape(gemm, cfg, pattern, dataflow):
+    if not cfg.projection.enabled:
+        return best_engine_gemm(gemm, cfg, pattern)
     if dataflow != "best":
         return run_gemm(gemm, cfg, pattern, default_tiling(gemm, cfg, pattern, dataflow))
     tiled = [(p, t, tile_arrays(gemm, cfg, p, t))

@@ -5,6 +5,10 @@ and WG GEMMs, then its weight update), followed by the forward pass of step s+1 
 order). Units: the array runs GEMMs in that order; the update unit runs updates in order; the top-N
 unit runs FF compressions in update order, then BP compressions in update order.
 
+The generated hardware has no weight-update or top-N data path yet: by default the step is its GEMMs on
+the RTL's GEMM engine, and the update and top-N units below are charged only in the projected model
+(``[projection] enabled``), where ``pregen`` matters.
+
 Without pre-generation (``pregen=False``) the array waits for each layer's update and its top-N
 passes (the critical path). With pre-generation they run on their own units while the array goes on;
 only what cannot be hidden is charged: FF of layer l waits for l's compressed FF weights (or, dense,
@@ -127,7 +131,7 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
             energy[c] += v
     sparse = {(row["layer"], row["pass"]) for row in rows if row["sparse"]}
     order = list(dict.fromkeys(g.layer for g in trace.gemms))
-    weights = layer_weights(trace)
+    weights = layer_weights(trace) if cfg.projection.enabled else {}  # no update/top-N unit in the RTL
     step = _Step(cfg, pregen)
     ready_ff, ready_bp, bp_start, dram = {}, {}, {}, sum(r["dram_bytes"] for r in rows)
     bp_jobs = []
@@ -166,7 +170,7 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
             step.wait_for(ready_ff.get(row["layer"], 0), track, f"{row['layer']} weights")
             step.gemm(row)
     bp_bound = max((ready_bp[layer] - bp_start[layer] for layer in ready_bp if layer in bp_start), default=0)
-    dram_bound = round(dram / dram_bytes_per_cycle(cfg))
+    dram_bound = round(dram / dram_bytes_per_cycle(cfg)) if cfg.projection.enabled else 0
     total = max(step.t, bp_bound, dram_bound)
     seconds = total / (cfg.array.clock_mhz * 1e6)
     energy["static"] = static_pj(cfg, seconds)
@@ -175,6 +179,7 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
                  "update_cycles": busy["update"], "topn_cycles": busy["topn"],
                  "update_exposed_cycles": step.waits["update"], "topn_exposed_cycles": step.waits["topn"],
                  "dram_bytes": dram}
+    overheads["projected"] = cfg.projection.enabled
     return NetworkResult(model=trace.model, mode=mode, dataflow=dataflow, pregen=pregen,
                          pattern=None if pat is None else str(pat), clock_mhz=cfg.array.clock_mhz,
                          total_cycles=int(total), energy_pj=energy, layers=rows, events=step.events,

@@ -7,15 +7,19 @@ update (``speedup_vs_dense_best``).
 
 from itertools import product
 
-from nmsat.sim.layer import best_gemm
+from nmsat.sim.engine_layer import plans
+from nmsat.sim.layer import best_gemm, policy_dataflows
 from nmsat.sim.modes import MODES, trace_pattern
 from nmsat.sim.network import simulate
 from nmsat.sim.tiling import candidates
 
 
 def schedule_grid(trace, cfg):
-    """(mode, dataflow, pregen) triples runnable on `cfg` for `trace` (sparse modes need a pattern)."""
+    """(mode, dataflow, pregen) triples runnable on `cfg` for `trace` (sparse modes need a pattern); the
+    generated hardware (not projected) has one dataflow and no update unit to pre-generate on."""
     modes = MODES if trace_pattern(trace) is not None else ("dense",)
+    if not cfg.projection.enabled:
+        return list(product(modes, ("best",), (True,)))
     dataflows = (*cfg.array.dataflows, "best")
     return list(product(modes, dataflows, (True, False)))
 
@@ -46,7 +50,7 @@ def compare(trace, cfg, progress=None):
 def best_per_layer(trace, cfg, mode="bdwp"):
     """Per GEMM: the best dataflow and tiling found by the search, with the fixed WS and OS cycles."""
     best = simulate(trace, cfg, mode, "best")
-    fixed = {d: simulate(trace, cfg, mode, d).layers for d in cfg.array.dataflows}
+    fixed = {d: simulate(trace, cfg, mode, d).layers for d in policy_dataflows(cfg)}
     rows = []
     for i, row in enumerate(best.layers):
         out = {k: row[k] for k in ("layer", "pass", "m", "n", "k", "sparse", "dataflow", "tiling", "cycles")}
@@ -58,4 +62,6 @@ def best_per_layer(trace, cfg, mode="bdwp"):
 def tilings_tried(gemm, cfg, pattern):
     """Number of tilings the offline search evaluates for one GEMM."""
     best_gemm(gemm, cfg, pattern, "best")
+    if not cfg.projection.enabled:
+        return sum(len(plans(cfg, gemm, p)) for p in dict.fromkeys((pattern, None)))
     return sum(len(candidates(gemm, cfg, pattern, d)) for d in cfg.array.dataflows)

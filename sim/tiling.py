@@ -1,4 +1,5 @@
-"""Tiling of one GEMM onto the array: the candidate tilings and their per-tile arrays, in execution order.
+"""Tiling of one GEMM in the *projected* model (`[projection] enabled`): candidate tilings and their per-tile
+arrays, in execution order.
 
 A `Tiling` names a dataflow, a loop order and a chunk size; `tile_arrays` expands it into numpy arrays
 with one entry per tile (no Python loop over tiles). Tile cycles come from `sim/tile.py`.
@@ -78,8 +79,8 @@ def kept(pattern, kt):
     return (kt // p.m) * p.n + np.minimum(kt % p.m, p.n)
 
 
-def _capacity(kib, memory):
-    return kib * 1024 / (2 if memory.double_buffer else 1)
+def _capacity(kib, cfg):
+    return kib * 1024 / (2 if cfg.projection.double_buffer else 1)
 
 
 def max_chunk(gemm, cfg, pattern, dataflow):
@@ -92,13 +93,13 @@ def max_chunk(gemm, cfg, pattern, dataflow):
     if dataflow == "ws":
         act_row = min(a.rows, cdiv(gemm.k, e)) * e * operand_bytes(a)
         out_row = min(a.cols, gemm.n) * acc_bytes(a)
-        limit = min(_capacity(mem.act_spad_kib, mem) // act_row, _capacity(mem.out_spad_kib, mem) // out_row)
+        limit = min(_capacity(mem.act_spad_kib, cfg) // act_row, _capacity(mem.out_spad_kib, cfg) // out_row)
         what = "streamed row"
     else:
         idx = 0 if pattern is None else NMPattern.parse(pattern).index_bits / 8
         act_row = min(a.rows, gemm.m) * e * operand_bytes(a)
         w_row = min(a.cols, gemm.n) * a.mults_per_pe * (operand_bytes(a) + idx)
-        limit = min(_capacity(mem.act_spad_kib, mem) // act_row, _capacity(mem.weight_spad_kib, mem) // w_row)
+        limit = min(_capacity(mem.act_spad_kib, cfg) // act_row, _capacity(mem.weight_spad_kib, cfg) // w_row)
         what = "reduction step"
     if limit < 1:
         raise NmsatError(f"config [memory]: scratchpads too small for one {dataflow.upper()} {what}")
@@ -115,7 +116,7 @@ def candidates(gemm, cfg, pattern, dataflow):
     base = cdiv(extent, top)
     sizes = {top, *(cdiv(extent, base * split) for split in (1, 2, 4))}
     if dataflow == "ws":
-        resident = _capacity(cfg.memory.act_spad_kib, cfg.memory) // (gemm.k * operand_bytes(cfg.array))
+        resident = _capacity(cfg.memory.act_spad_kib, cfg) // (gemm.k * operand_bytes(cfg.array))
         sizes.add(int(min(top, max(1, resident))))
     chunks = sorted(sizes, reverse=True)
     return [Tiling(dataflow, order, c) for order in ORDERS[dataflow] for c in chunks]
@@ -182,8 +183,8 @@ def tile_arrays(gemm, cfg, pattern, tiling):
     e = window(a, pattern)
     ob, ab = operand_bytes(a), acc_bytes(a)
     m, n, k = gemm.m, gemm.n, gemm.k
-    act_cap = _capacity(mem.act_spad_kib, mem)
-    w_cap = _capacity(mem.weight_spad_kib, mem)
+    act_cap = _capacity(mem.act_spad_kib, cfg)
+    w_cap = _capacity(mem.weight_spad_kib, cfg)
     if tiling.dataflow == "ws":
         g, i, shape = _axes(tiling.order, {"n": _sizes(n, a.cols), "m": _sizes(m, tiling.chunk),
                                            "k": _sizes(k, a.rows * e)})
@@ -217,7 +218,8 @@ def tile_arrays(gemm, cfg, pattern, tiling):
         store_out = i["k"] == shape[tiling.order.index("k")] - 1
         psum_in = i["k"] < 0
     wb = weight_bytes(a, pattern, g["k"])
-    fa, fb, fy = (1 / f for f in gemm.im2col)  # DRAM holds the stored tensor, not the im2col view
+    im2col = gemm.im2col if cfg.projection.onchip_im2col else (1.0, 1.0, 1.0)
+    fa, fb, fy = (1 / f for f in im2col)  # DRAM holds the stored tensor, not the im2col view
 
     def load():
         return (g["n"] * wb * fb * w_fetch + g["m"] * g["k"] * ob * fa * a_fetch

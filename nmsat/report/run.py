@@ -35,12 +35,12 @@ def accuracy_rows(runs, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, pat
 
 
 def rtl_rows(hw_cfg, cases):
-    """Random tiles on the Verilator-built RTL against the model; [] when `cases` is 0."""
+    """Random whole GEMMs on the Verilator-built RTL against the model; [] when `cases` is 0."""
     if cases == 0:
         return []
     from nmsat.hw.validate import run_validation
 
-    say(f"running {cases} random tiles on the RTL (Verilator) against the exact tile model")
+    say(f"running {cases} random GEMMs on the RTL (Verilator) against the exact engine model")
     return [{"simulator": "verilator", **r} for r in run_validation(hw_cfg, cases, "verilator", seed=0)]
 
 

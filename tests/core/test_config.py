@@ -24,9 +24,9 @@ def test_toml_round_trip(tmp_path):
 
 def test_partial_file_overrides_defaults(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text("[array]\nrows = 16\n[memory]\ndram_gbps = 25.6\n")
+    path.write_text("[array]\nrows = 16\n[memory]\nbus_bytes = 64\n")
     cfg = load_config(path)
-    assert (cfg.array.rows, cfg.array.cols, cfg.memory.dram_gbps) == (16, 32, 25.6)
+    assert (cfg.array.rows, cfg.array.cols, cfg.memory.bus_bytes, cfg.memory.read_latency) == (16, 32, 64, 40)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -40,6 +40,8 @@ def test_partial_file_overrides_defaults(tmp_path):
     ("[dram]\nx = 1\n", "unknown section or key 'dram'"),
     ("[array\n", "malformed TOML"),
     ("[energy]\nmac_pj = -2.0\n", "mac_pj = -2.0: must be >= 0"),
+    ("[memory]\nbus_bytes = 48\n", "bus_bytes = 48: must be a power of two from 4 to 128"),
+    ("[memory]\nread_latency = 1\n", "read_latency = 1: must be >= 2"),
 ])
 def test_bad_config_rejected(tmp_path, text, message):
     path = tmp_path / "bad.toml"

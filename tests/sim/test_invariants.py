@@ -9,7 +9,7 @@ from nmsat.sim.tile import window, ws_cycles, ws_groups
 from nmsat.sim.tiling import default_tiling
 from nmsat.trace import Gemm
 
-CFG = default_config()
+CFG = default_config().replace(projection={"enabled": True})  # the projected model (the engine: test_engine.py)
 PLAIN = CFG.replace(array={"max_row_groups": 1})
 dims = st.integers(min_value=1, max_value=3000)
 patterns = st.sampled_from([str(p) for p in CFG.array.patterns])

@@ -1,4 +1,4 @@
-"""Layer model against hand-derived cycle counts, traffic and stalls on small arrays."""
+"""The projected layer model against hand-derived cycle counts, traffic and stalls on small arrays."""
 
 import pytest
 from nets import resnet18
@@ -12,12 +12,11 @@ from nmsat.trace import Gemm
 
 
 def small(rows=4, cols=4, p=1, patterns=(), double_buffer=True, max_row_groups=8, **memory):
-    """A tiny array with 8-bit operands, 16-bit accumulators and 1 DRAM byte per cycle."""
-    mem = {"double_buffer": double_buffer, "dram_gbps": 1.0, **memory}
+    """A tiny array with 8-bit operands, 16-bit accumulators and 1 DRAM byte per cycle (projected model)."""
     return default_config().replace(
         array={"rows": rows, "cols": cols, "mults_per_pe": p, "patterns": list(patterns),
                "clock_mhz": 1000.0, "data_width": 8, "acc_width": 16, "max_row_groups": max_row_groups},
-        memory=mem)
+        memory=memory, projection={"enabled": True, "dram_gbps": 1.0, "double_buffer": double_buffer})
 
 
 def test_ws_dense_folds():
@@ -93,7 +92,7 @@ def test_count_repeats_everything():
 def test_best_runs_a_tiny_k_sparse_gemm_in_dense_mode():
     # K=2 under 2:8: the one (tail) group keeps both elements, so compression adds 3-bit indices and
     # saves nothing; the search runs the pruned weights in dense mode instead.
-    cfg = default_config()
+    cfg = default_config().replace(projection={"enabled": True})
     g = Gemm("x", "FF", 5, 1035, 2)
     r = best_gemm(g, cfg, "2:8", "best")
     assert r.pattern is None
@@ -130,7 +129,8 @@ def test_ws_row_groups():
 
 def test_max_row_groups_one_reproduces_the_plain_array():
     # Network totals of the model before WS row groups existed (same traces, default config otherwise).
-    cfg = default_config().replace(array={"max_row_groups": 1})
+    cfg = default_config().replace(array={"max_row_groups": 1}, memory={"act_spad_kib": 512, "out_spad_kib": 256},
+                                   projection={"enabled": True})
     cases = {(8, 32, "bdwp", "best"): 3_348_834, (8, 32, "dense", "best"): 4_451_731,
              (8, 32, "srste", "ws"): 4_487_187, (2, 224, "bdwp", "ws"): 3_602_215}
     for (batch, image, mode, policy), cycles in cases.items():

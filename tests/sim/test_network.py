@@ -11,7 +11,8 @@ from nmsat.sim import network, schedules, timeline
 from nmsat.sim.energy import COMPONENTS
 from nmsat.trace import Gemm, Trace
 
-CFG = default_config()
+CFG = default_config().replace(projection={"enabled": True})  # the projected model
+RTL = default_config()  # the generated hardware: the RTL's GEMM engine
 R18 = resnet18(batch=8, pattern="2:8")
 
 
@@ -126,3 +127,16 @@ def test_trace_with_unsupported_sparse_gemm_rejected():
     t = Trace(model="t", method="bdwp", pattern=None, batch=1, gemms=gemms)
     with pytest.raises(NmsatError, match="pattern 1:2 is not supported"):
         network.simulate(t, CFG, "bdwp")
+
+
+def test_generated_hardware_runs_gemms_only_weight_stationary():
+    r = network.simulate(R18, RTL, "bdwp", "best")
+    o = r.overheads
+    assert not o["projected"] and o["update_cycles"] == o["topn_cycles"] == o["dram_bound_cycles"] == 0
+    assert r.total_cycles == sum(row["cycles"] for row in r.layers)
+    assert {row["dataflow"] for row in r.layers} == {"ws"}
+    with pytest.raises(NmsatError, match="projected model only"):
+        network.simulate(R18, RTL, "bdwp", "os")
+    rows = {(x["mode"], x["dataflow"], x["pregen"]): x for x in schedules.compare(R18, RTL)}
+    assert set(rows) == {(m, "best", True) for m in ("dense", "srste", "bdwp")}
+    assert 1.0 < rows[("bdwp", "best", True)]["speedup_vs_dense"] < 2.0

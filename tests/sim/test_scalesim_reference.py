@@ -13,7 +13,7 @@ SCALESIM_OS_512 = 146_943  # GEMM 512x512x512, OS
 def cfg32():
     # max_row_groups = 1: SCALE-Sim's array has no WS row groups (every tile here fills all rows anyway).
     return default_config().replace(array={"rows": 32, "cols": 32, "mults_per_pe": 1, "patterns": [],
-                                           "max_row_groups": 1})
+                                           "max_row_groups": 1}, projection={"enabled": True})
 
 
 def test_ws_512_cubed_within_10_percent():

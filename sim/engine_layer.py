@@ -1,0 +1,123 @@
+"""Layer model of the generated hardware: one GEMM on the RTL's GEMM engine, exact cycles (`engine.gemm_cycles`),
+and the search over what the descriptor lets software choose (chunk size, A resident or not, and for a
+sparse GEMM running it in dense mode on its pruned weights)."""
+
+from dataclasses import dataclass
+
+from nmsat.core_params import core_params
+from nmsat.sim.energy import tile_energy
+from nmsat.sim.engine import gemm_cycles, tile_sequence
+from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
+from nmsat.sim.tiling import acc_bytes, kept, operand_bytes
+
+
+@dataclass(frozen=True)
+class EngineTiling:
+    """The software choices of one GEMM descriptor (always weight-stationary, order m > n > k)."""
+
+    chunk: int
+    resident: bool
+    groups: int
+    dataflow: str = "ws"
+    order: str = "mnk"
+
+    def __str__(self):
+        resident = "/resident" if self.resident else ""
+        return f"ws/mnk/{self.chunk}{resident}" + (f"/G{self.groups}" if self.groups > 1 else "")
+
+
+def _chunks(m, top, groups):
+    """Chunk sizes tried: the largest, and the rows split evenly into the fewest chunks, 2x and 4x as many
+    (rounded up to whole row groups)."""
+    top = min(m, top)
+    base = cdiv(m, top)
+    sizes = {top, *(min(top, cdiv(cdiv(m, base * s), groups) * groups) for s in (1, 2, 4))}
+    return sorted(s for s in sizes if s >= 1)
+
+
+def plans(cfg, gemm, pattern):
+    """Every plan the search tries for `gemm` in `pattern` (resident and not, each chunk size)."""
+    p = core_params(cfg)
+    out = []
+    base = plan_gemm(cfg, gemm.m, gemm.n, gemm.k, pattern, chunk=1, resident=False, params=p)
+    for resident in (True, False):
+        top = max_chunk(p, base.mode, base.groups, base.k_folds, resident)
+        if top < 1:
+            continue
+        for chunk in _chunks(gemm.m, top, base.groups):
+            out.append(plan_gemm(cfg, gemm.m, gemm.n, gemm.k, pattern, chunk=chunk, resident=resident, params=p))
+    return out
+
+
+def _totals(plan, seq, cfg, pattern):
+    """Work and traffic totals of one repeat, in the keys `energy.tile_energy` reads."""
+    a, bus = cfg.array, cfg.memory.bus_bytes
+    m, n, k = plan.m, plan.n, plan.k
+    w_rows = (plan.k_folds - 1) * plan.w_rows_full + plan.w_rows_last  # = ceil(K/E)
+    store = float(seq["store"].sum()) * bus
+    a_beats = seq["load"].sum() - plan.m_chunks * plan.n_blocks * (
+        (plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)
+    w_load = float(plan.m_chunks * plan.n_blocks * ((plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)) * bus
+    return {
+        "tiles": float(len(seq["compute"])), "cycles": float(seq["compute"].sum()),
+        "steps": float(plan.n_blocks * plan.k_folds * sum(plan.steps(r) for r in _chunk_rows(plan))),
+        "macs": float(m * n * k), "mults": float(m * n * kept(pattern, k)),
+        "pe_steps": float(w_rows * n * m), "pes": float(plan.m_chunks * w_rows * plan.groups * n),
+        "w_load": w_load, "a_load": float(a_beats) * bus, "psum_load": 0.0, "store": store,
+        "w_bytes": w_load, "a_bytes": float(plan.n_blocks * m * k * operand_bytes(a)),
+        "psum_bytes": float(plan.k_folds * m * n * acc_bytes(a)),
+    }
+
+
+def _chunk_rows(plan):
+    return [plan.chunk_rows] * (plan.m_chunks - 1) + [plan.last_rows]
+
+
+@dataclass(frozen=True)
+class EngineGemm:
+    """The `GemmResult` fields of one GEMM (all repeats) on the engine, from the best plan found."""
+
+    tiling: EngineTiling
+    pattern: object
+    tiles: int
+    compute_cycles: int
+    stall_cycles: int
+    fill_drain_cycles: int
+    macs: int
+    mults: int
+    dram_bytes: float
+    energy_pj: dict
+
+    @property
+    def cycles(self):
+        return self.compute_cycles + self.stall_cycles
+
+    @property
+    def energy_total_pj(self):
+        return sum(self.energy_pj.values())
+
+
+def run_plan(plan, cfg, pattern, count=1):
+    """An `EngineGemm` of `plan` repeated `count` times."""
+    seq = tile_sequence(plan, cfg)
+    total = gemm_cycles(plan, cfg, seq)
+    tot = _totals(plan, seq, cfg, pattern)
+    compute = int(tot["cycles"])
+    energy = {c: v * count for c, v in tile_energy({"totals": tot}, cfg, pattern, "ws").items()}
+    return EngineGemm(
+        tiling=EngineTiling(plan.chunk_rows, plan.resident, plan.groups), pattern=pattern,
+        tiles=int(tot["tiles"]) * count, compute_cycles=compute * count, stall_cycles=(total - compute) * count,
+        fill_drain_cycles=(compute - int(tot["steps"])) * count, macs=int(tot["macs"]) * count,
+        mults=int(tot["mults"]) * count,
+        dram_bytes=(tot["w_load"] + tot["a_load"] + tot["store"]) * count, energy_pj=energy)
+
+
+def best_engine_gemm(gemm, cfg, pattern):
+    """The fewest-cycles (ties: less energy) result over `plans`, for a sparse GEMM also in dense mode."""
+    best = None
+    for p in dict.fromkeys((pattern, None)):
+        for plan in plans(cfg, gemm, p):
+            r = run_plan(plan, cfg, p, gemm.count)
+            if best is None or (r.cycles, r.energy_total_pj) < (best.cycles, best.energy_total_pj):
+                best = r
+    return best
