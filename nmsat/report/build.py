@@ -199,6 +199,18 @@ def _area_section(area):
     ])
 
 
+def _agreement(speed):
+    """One honest sentence on per-layer cycle agreement, with the output-row convention both sides used."""
+    ratios = [r["ratio"] for r in speed["layers"]]
+    rows = speed.get("out_rows", "the benchmark's output-row count")
+    worst = max(speed["layers"], key=lambda r: r["ratio"])
+    return (f"Both simulators get the same GEMMs (output rows: {rows}). Per layer nmsat's compute cycles are "
+            f"{min(ratios):.3f}-{max(ratios):.3f}x SCALE-Sim's (total "
+            f"{speed['nmsat_total_cycles'] / speed['scalesim_total_cycles']:.3f}x); the largest ratio is "
+            f"{worst['layer']} (M = {worst['m']:,} rows streamed per weight fold), where per-fold fill and "
+            "drain weigh most.")
+
+
 def _speed_section(speed, out):
     if speed is None:
         return ("## Simulator speed\n\nNo benchmark results yet: run "
@@ -213,13 +225,19 @@ def _speed_section(speed, out):
         "## Simulator speed versus SCALE-Sim v3",
         "",
         f"{speed['workload']} on a {speed['array']} array, from `benchmarks/results/sim_vs_scalesim.json` "
-        "(written by `benchmarks/bench_sim_vs_scalesim.py`, both simulators in one run on this 2-core machine).",
+        "(written by `benchmarks/bench_sim_vs_scalesim.py` on this 2-core machine; SCALE-Sim side: "
+        f"{speed.get('scalesim_source', 'run with this benchmark')}). Wall times of different runs depend on "
+        "the machine's load at the time; the cycle counts do not.",
         "",
         figure("sim_speed.png", "simulated cycles per second"),
         "",
         table(totals, ["simulator", "cycles", "wall_s", "cycles_per_s"]),
         "",
-        f"Speed ratio: **{speed['speed_ratio']:,.0f}x** simulated cycles per second. Per-layer cycles:",
+        f"Speed ratio: **{speed['speed_ratio']:,.0f}x** simulated cycles per second.",
+        "",
+        _agreement(speed),
+        "",
+        "Per-layer compute cycles (nmsat / SCALE-Sim):",
         "",
         table(speed["layers"], ["layer", "m", "n", "k", "scalesim_cycles", "nmsat_cycles", "ratio"]),
     ])
