@@ -29,6 +29,7 @@ from nmsat.algo.dispatch import StepRecorder
 from nmsat.algo.layers import default_filter, densify_, nm_layers
 from nmsat.algo.models import build_model, input_shape
 from nmsat.algo.nmconfig import NMConfig
+from nmsat.algo.usermodel import build_user_model, is_factory_spec, parse_input_shape
 from nmsat.errors import NmsatError
 from nmsat.trace import PASSES, Gemm, Trace
 
@@ -71,21 +72,46 @@ def trace_from_module(module, input_shape, batch=32, method="bdwp", pattern="2:8
             # Start from views of the outputs: ModuleTracker's backward hooks on the outputs themselves only
             # fire when their gradient is computed by a node, not when it is given.
             torch.autograd.backward([t.view_as(t) for t in outs], [torch.empty_like(t) for t in outs])
-    except RuntimeError as e:
+    except (RuntimeError, TypeError, ValueError, IndexError, AssertionError) as e:  # the model's forward
         raise NmsatError(f"model {name!r} does not accept input shape {tuple(input_shape)}: "
-                         f"{str(e).splitlines()[0]}") from None
+                         f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}") from None
     gemms = tuple(e for e in recorder.entries if isinstance(e, Gemm))
     nongemm = tuple(e for e in recorder.entries if not isinstance(e, Gemm))
     return Trace(model=name, method=cfg.method, pattern=cfg.pattern, batch=batch, gemms=gemms, nongemm=nongemm)
 
 
 def model_trace(model: str, input: str = "cifar", batch: int = 32, method: str = "bdwp",
-                pattern: str | None = "2:8") -> Trace:
-    """The `Trace` of one training step of built-in `model` at input size `input`."""
-    shape = input_shape(input)
-    with torch.device("meta"):
-        module = build_model(model, input)
-    return trace_from_module(module, shape, batch, method, pattern, name=model)
+                pattern: str | None = "2:8", shape: str | None = None) -> Trace:
+    """The `Trace` of one training step of `model` at input size `input`.
+
+    `model` is a built-in name, or a factory ``package.module:factory`` / ``path/file.py:factory``
+    (see `nmsat.algo.usermodel`), which needs `shape` (one sample's shape, e.g. ``"3,32,32"``).
+    """
+    if not is_factory_spec(model):
+        if shape is not None:
+            raise NmsatError(f"input shape {shape!r} is for factory models (package.module:factory); "
+                             f"built-in {model!r} takes --input")
+        with torch.device("meta"):
+            module = build_model(model, input)
+        return trace_from_module(module, input_shape(input), batch, method, pattern, name=model)
+    if shape is None:
+        raise NmsatError(f"model {model!r}: give the input shape of one sample (e.g. --input-shape 3,32,32)")
+    sample = parse_input_shape(shape)
+    _config(method, pattern)  # reject a bad method / pattern before importing the user's code
+    try:
+        module = build_user_model(model, "meta")
+    except NmsatError:
+        module = build_user_model(model)  # a factory that needs real tensors: built here, traced on meta
+    return trace_from_module(module, sample, batch, method, pattern, name=model)
+
+
+def nongemm_totals(trace):
+    """{pass: (ops, elements, bytes)} of the trace's non-GEMM entries."""
+    out = {}
+    for o in trace.nongemm:
+        ops, elements, moved = out.get(o.pass_, (0, 0, 0))
+        out[o.pass_] = (ops + 1, elements + o.elements, moved + o.bytes)
+    return out
 
 
 def macs_by_pass(trace):

@@ -15,14 +15,14 @@ from nmsat.sim.layer import DATAFLOW_POLICIES
 from nmsat.sim.modes import MODES
 
 
-def _workload(model, trace_file, input_name, batch, pattern):
+def _workload(model, trace_file, input_name, batch, pattern, shape):
     if (model is None) == (trace_file is None):
         raise NmsatError("give exactly one of --model NAME or --trace FILE")
     if trace_file is not None:
         return trace_io.load(trace_file)
     from nmsat.algo.workload import model_trace  # lazy: it imports torch
 
-    return model_trace(model, input=input_name, batch=batch, method="bdwp", pattern=pattern)
+    return model_trace(model, input=input_name, batch=batch, method="bdwp", pattern=pattern, shape=shape)
 
 
 def _write(path, rows, document):
@@ -50,7 +50,8 @@ def _schedule_view(rows):
 
 
 @click.command("simulate")
-@click.option("--model", help="model name for nmsat.algo.workload (e.g. resnet18)")
+@click.option("--model", help="built-in model (e.g. resnet18) or package.module:factory / path/file.py:factory")
+@click.option("--input-shape", "shape", help="one sample's shape for a factory model, e.g. 3,32,32")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False), help="trace JSON file")
 @click.option("--pattern", default=None, help="N:M pattern (default: the trace's; 2:8 for --model)")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="accelerator TOML")
@@ -64,11 +65,11 @@ def _schedule_view(rows):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="results .csv or .json")
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False),
               help="Perfetto/Chrome trace JSON of the step")
-def command(model, trace_file, pattern, config_file, mode, dataflow, no_pregen, input_name, batch, compare,
+def command(model, shape, trace_file, pattern, config_file, mode, dataflow, no_pregen, input_name, batch, compare,
             output, timeline_file):
     """Simulate one training step of a model or trace on the accelerator."""
     cfg = load_config(config_file)
-    work = _workload(model, trace_file, input_name, batch, pattern or "2:8")
+    work = _workload(model, trace_file, input_name, batch, pattern or "2:8", shape)
     if compare:
         count = len(schedules.schedule_grid(work, cfg))
         with tqdm(total=count, desc="schedules", unit="sched", leave=False, disable=None) as bar:
