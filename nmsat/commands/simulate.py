@@ -49,6 +49,14 @@ def _schedule_view(rows):
              "energy_mJ": f"{r['energy_pj'] * 1e-9:.3f}"} for r in rows]
 
 
+def _vector_line(work, s):
+    if not work.nongemm:
+        return "vector unit (projected): the trace lists no non-GEMM work (a version 1 trace?)"
+    return (f"vector unit (projected, between GEMMs, no overlap): {s['vector_cycles']:,} cycles for "
+            f"{len(work.nongemm)} non-GEMM ops, {s['nongemm_share']:.1%} of the step; faster GEMMs alone can "
+            f"speed this step up at most {s['gemm_speedup_cap']:.2f}x")
+
+
 @click.command("simulate")
 @click.option("--model", help="built-in model (e.g. resnet18) or package.module:factory / path/file.py:factory")
 @click.option("--input-shape", "shape", help="one sample's shape for a factory model, e.g. 3,32,32")
@@ -62,13 +70,18 @@ def _schedule_view(rows):
               show_default=True)
 @click.option("--batch", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--compare", is_flag=True, help="simulate every schedule and tabulate them")
+@click.option("--vector-unit/--no-vector-unit", "vector_unit", default=None,
+              help="cost non-GEMM work on the PROJECTED vector unit (not in the RTL; default: the config's "
+                   "[vector] enabled, off in the shipped config)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="results .csv or .json")
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False),
               help="Perfetto/Chrome trace JSON of the step")
 def command(model, shape, trace_file, pattern, config_file, mode, dataflow, no_pregen, input_name, batch, compare,
-            output, timeline_file):
+            vector_unit, output, timeline_file):
     """Simulate one training step of a model or trace on the accelerator."""
     cfg = load_config(config_file)
+    if vector_unit is not None:
+        cfg = cfg.replace(vector={"enabled": vector_unit})
     work = _workload(model, trace_file, input_name, batch, pattern or "2:8", shape)
     if compare:
         count = len(schedules.schedule_grid(work, cfg))
@@ -94,6 +107,8 @@ def command(model, shape, trace_file, pattern, config_file, mode, dataflow, no_p
                f" pattern={s['pattern']}: {s['cycles']:,} cycles, {s['seconds'] * 1e3:.3f} ms at "
                f"{cfg.array.clock_mhz:g} MHz, {s['energy_pj'] * 1e-9:.3f} mJ")
     click.echo("energy (mJ): " + ", ".join(f"{k} {v * 1e-9:.3f}" for k, v in result.energy_pj.items()))
+    if cfg.vector.enabled:
+        click.echo(_vector_line(work, s))
     if output:
         _write(output, result.to_rows(), {"summary": s, "layers": result.to_rows()})
     if timeline_file:
