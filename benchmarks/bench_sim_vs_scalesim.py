@@ -28,9 +28,9 @@ from pathlib import Path
 
 from nmsat import atomic
 from nmsat.config import default_config
+from nmsat.sim import scalesim
 from nmsat.sim.layer import run_gemm
 from nmsat.sim.tiling import default_tiling
-from nmsat.trace import Gemm
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "scalesim"
@@ -46,21 +46,9 @@ print("RUN_SECONDS", time.perf_counter() - t0)
 """
 
 
-def scalesim_out_rows(size, filt, stride):
-    """Output rows (or columns) of an unpadded conv as SCALE-Sim counts them: ceil((H - R + S) / S)."""
-    return -(-(size - filt + stride) // stride)
-
-
 def read_topology(path, limit=None):
     """SCALE-Sim topology rows -> list of (name, Gemm) with SCALE-Sim's conv-to-GEMM mapping."""
-    with open(path) as f:
-        rows = [r for r in csv.reader(f)][1:]
-    gemms = []
-    for r in rows[:limit]:
-        name, h, w, fh, fw, ch, nf, stride = r[0].strip(), *(int(x) for x in r[1:8])
-        pixels = scalesim_out_rows(h, fh, stride) * scalesim_out_rows(w, fw, stride)
-        gemms.append((name, Gemm(name, "FF", pixels, nf, fh * fw * ch)))
-    return gemms
+    return [(g.layer, g) for g in scalesim.read_topology(path)[:limit]]
 
 
 def ensure_venv(path):
