@@ -15,7 +15,8 @@ parameter's gradient (a hook on every parameter sees it) is WG. The parameter op
 storage (a view of a weight shares its storage), so the GEMM is named after the weight's owner whatever
 the calling code (``F.linear`` inside `nn.MultiheadAttention` included). A weight GEMM always has the
 weight as B: ``M`` is the other operand's free dimension, ``N`` the weight's, ``K`` the contracted one;
-a WG GEMM is ``M = W rows, N = W columns, K = the contracted rows``.
+a WG GEMM is ``M = W rows, N = W columns, K = the contracted rows``. A weight used by several GEMMs
+(tied weights) gets the sum of their gradients: those backward GEMMs stay dense BP entries, not WG.
 
 Fused attention (``_scaled_dot_product_flash_attention_for_cpu`` and the CUDA variants), per batch x
 head, query length L, key length S, head dims E (q, k) and Ev (v): FF ``Q K^T`` (L, S, E) and ``P V``
