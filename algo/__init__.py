@@ -2,6 +2,7 @@
 
 Modules: `nmconfig` (NMConfig), `masks` (torch N:M masks), `functions` (autograd), `layers`
 (NMLinear, NMConv2d, sparsify_, densify_), `models` (MODELS), `workload` (model_trace, trace_from_module),
+`dispatch` (the dispatcher-level recorder behind it), `usermodel` (``package.module:factory`` models),
 `data` (digits), `train`, `sweep` (accuracy_sweep).
 """
 

@@ -8,11 +8,15 @@ Semantics of one training step of an N:M layer with dense master weight ``W[out,
   ``W . Mff`` for ``srste`` and ``W`` for ``dense``;
 * WG: ``dW = dY^T X`` (dense, straight-through to ``W``) ``+ decay * (1 - Mff) . W`` when decay > 0
   (``srste`` and ``bdwp``);
-* masks follow `nmsat.nm.nm_mask` and are recomputed from ``W`` at training forwards number
-  0, k, 2k, ... (``k = config.interval``); an eval-mode forward uses masks of the current ``W``.
+* masks follow `nmsat.nm.nm_mask`; a grouped conv's ``Mbp`` groups output channels within each conv
+  group (the BP GEMM of conv group g reduces over that group's out/groups channels only);
+* masks are recomputed from ``W`` at the first training forward after optimizer steps 0, k, 2k, ...
+  (``k = config.interval``): a step is a change of ``W`` (its in-place version counter), so the
+  forwards of an accumulated gradient share one step; an eval-mode forward uses masks of the current ``W``.
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from nmsat.algo.functions import NMConv2dFn, NMLinearFn
@@ -26,14 +30,19 @@ class _NMMixin:
 
     def _init_nm(self, config):
         self.nm = config
-        self.nm_step = 0
+        self.nm_step = 0  # optimizer steps (weight updates) seen by training forwards
+        self._seen_version = None
         self.register_buffer("mask_ff", None, persistent=False)
         self.register_buffer("mask_bp", None, persistent=False)
 
     def compute_masks(self):
         """(Mff, Mbp) of the current dense weight, as 0/1 in W's dtype; Mbp is None unless bdwp."""
         pattern, dtype = self.nm.pattern, self.weight.dtype
-        mbp = bp_mask(self.weight, pattern, dtype) if self.nm.method == "bdwp" else None
+        mbp = None
+        if self.nm.method == "bdwp":
+            # W[out, ...] -> [out/groups, groups, ...]: axis 0 runs within one conv group.
+            per_group = self.weight.unflatten(0, (getattr(self, "groups", 1), -1)).transpose(0, 1)
+            mbp = bp_mask(per_group, pattern, dtype).transpose(0, 1).flatten(0, 1)
         return ff_mask(self.weight, pattern, dtype), mbp
 
     def refresh_masks(self):
@@ -43,9 +52,13 @@ class _NMMixin:
     def _step_masks(self):
         if not self.training:
             return self.compute_masks()
-        if self.mask_ff is None or self.nm_step % self.nm.interval == 0:
+        version = self.weight._version
+        updated = self._seen_version is not None and version != self._seen_version
+        self._seen_version = version
+        if updated:
+            self.nm_step += 1
+        if self.mask_ff is None or (updated and self.nm_step % self.nm.interval == 0):
             self.refresh_masks()
-        self.nm_step += 1
         return self.mask_ff, self.mask_bp
 
     def _nm_operands(self):
@@ -75,7 +88,12 @@ class NMLinear(_NMMixin, nn.Linear):
 
 
 class NMConv2d(_NMMixin, nn.Conv2d):
-    """`nn.Conv2d` trained with N:M sparsity (groups along input channels at each kernel position)."""
+    """`nn.Conv2d` trained with N:M sparsity (groups along input channels at each kernel position).
+
+    Any ``padding`` (ints, ``"same"``, ``"valid"``) and ``padding_mode`` of `nn.Conv2d` work: padding
+    other than symmetric zeros is applied with ``F.pad`` before an unpadded convolution, as `nn.Conv2d`
+    does, so autograd carries dX through the padding.
+    """
 
     def __init__(self, *args, config=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,8 +103,12 @@ class NMConv2d(_NMMixin, nn.Conv2d):
         if self.nm.method == "dense":
             return super().forward(x)
         w_ff, w_bp, decay = self._nm_operands()
+        padding = self.padding
+        if self.padding_mode != "zeros" or isinstance(padding, str):
+            mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
+            x, padding = F.pad(x, self._reversed_padding_repeated_twice, mode=mode), (0, 0)
         return NMConv2dFn.apply(x, self.weight, self.bias, w_ff, w_bp, decay,
-                                self.stride, self.padding, self.dilation, self.groups)
+                                self.stride, padding, self.dilation, self.groups)
 
 
 def _clone_linear(cls, old, **extra):
@@ -95,12 +117,9 @@ def _clone_linear(cls, old, **extra):
     return new
 
 
-def _clone_conv(cls, old, name, **extra):
-    if old.padding_mode != "zeros" or isinstance(old.padding, str):
-        raise NmsatError(f"layer {name!r}: padding={old.padding!r}, padding_mode={old.padding_mode!r} "
-                         "not supported (use integer zero padding)")
+def _clone_conv(cls, old, **extra):
     new = cls(old.in_channels, old.out_channels, old.kernel_size, old.stride, old.padding, old.dilation,
-              old.groups, old.bias is not None, device="meta", **extra)
+              old.groups, old.bias is not None, old.padding_mode, device="meta", **extra)
     new.weight, new.bias = old.weight, old.bias
     return new
 
@@ -130,7 +149,7 @@ def sparsify_(model, config, filter_fn=None):
         if type(module) is nn.Linear and keep(name, module):
             _replace(model, name, _clone_linear(NMLinear, module, config=config))
         elif type(module) is nn.Conv2d and keep(name, module):
-            _replace(model, name, _clone_conv(NMConv2d, module, name, config=config))
+            _replace(model, name, _clone_conv(NMConv2d, module, config=config))
     return model
 
 
@@ -146,7 +165,7 @@ def densify_(model, prune=False):
         if isinstance(module, NMLinear):
             _replace(model, name, _clone_linear(nn.Linear, module))
         else:
-            _replace(model, name, _clone_conv(nn.Conv2d, module, name))
+            _replace(model, name, _clone_conv(nn.Conv2d, module))
     return model
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nmsat import atomic
 from nmsat.algo.train import train
+from nmsat.algo.usermodel import label
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 from nmsat.trace import METHODS
@@ -46,7 +47,7 @@ def accuracy_sweep(out_dir, models=("digits_cnn",), methods=METHODS, patterns=("
     rows = []
     for model, method, pattern in cells:
         for seed in seeds:
-            tag = f"{model}_{method}_{(pattern or 'dense').replace(':', '-')}_s{seed}"
+            tag = f"{label(model)}_{method}_{(pattern or 'dense').replace(':', '-')}_s{seed}"
             r = train(model, method, pattern, seed, epochs, out_dir=out / tag, progress=progress,
                       **train_kwargs)
             rows.append({k: r[k] for k in COLUMNS})

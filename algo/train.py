@@ -14,6 +14,7 @@ from nmsat.algo.data import digits
 from nmsat.algo.layers import layer_masks, sparsify_
 from nmsat.algo.models import build_model, input_shape
 from nmsat.algo.nmconfig import NMConfig
+from nmsat.algo.usermodel import build_user_model, is_factory_spec
 from nmsat.algo.workload import trace_from_module
 from nmsat.errors import NmsatError
 
@@ -29,17 +30,22 @@ def _accuracy(model, x, y, batch=512):
     return correct / len(x)
 
 
+def _build(model):
+    """A built-in digits model, or the user's factory model (it must take 1x8x8 digits, 10 classes)."""
+    return build_user_model(model) if is_factory_spec(model) else build_model(model, "digits")
+
+
 def _save_trace(model_name, cfg, model, step, batch, path):
-    with torch.device("meta"):
-        meta = build_model(model_name, "digits")
-    trace = trace_from_module(meta, input_shape("digits"), batch, cfg.method,
+    trace = trace_from_module(model, input_shape("digits"), batch, cfg.method,
                               None if cfg.method == "dense" else str(cfg.pattern), name=model_name)
     dataclasses.replace(trace, step=step, masks=layer_masks(model)).save(path)
 
 
 def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=10, batch=64, lr=0.05,
           decay=2e-4, interval=1, out_dir=None, progress=False, threads=1):
-    """Train `model` ("mlp" or "digits_cnn") on digits and return its metrics dict.
+    """Train `model` ("mlp", "digits_cnn", or a factory ``package.module:factory`` /
+    ``path/file.py:factory`` whose model takes 1x8x8 digits and gives 10 logits) on digits and return
+    its metrics dict.
 
     SGD (momentum 0.9, weight decay 5e-4, cosine learning rate) from seed `seed` (weights and batch
     order), on `threads` torch CPU threads (restored afterwards; one thread is fastest for these small
@@ -47,8 +53,9 @@ def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=10, b
     (per epoch), ``metrics.json``, ``checkpoint.pt`` and ``trace_first.json`` / ``trace_last.json``
     (the GEMMs plus the real masks of the first and last step).
     """
-    if model not in TRAINABLE:
-        raise NmsatError(f"model {model!r} cannot be trained on digits (use {', '.join(TRAINABLE)})")
+    if model not in TRAINABLE and not is_factory_spec(model):
+        raise NmsatError(f"model {model!r} cannot be trained on digits (use {', '.join(TRAINABLE)} "
+                         "or package.module:factory)")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise NmsatError(f"epochs {epochs!r}: must be a positive integer")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -67,7 +74,7 @@ def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=10, b
 def _train(model, cfg, seed, epochs, batch, lr, out_dir, progress):
     xtr, ytr, xte, yte = digits()
     torch.manual_seed(seed)
-    net = sparsify_(build_model(model, "digits"), cfg)
+    net = sparsify_(_build(model), cfg)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
     steps_per_epoch = -(-len(xtr) // batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps_per_epoch)

@@ -1,20 +1,23 @@
-"""Workload extraction: the GEMMs of one training step of any `nn.Module`, on meta tensors (no compute).
+"""Workload extraction: the GEMMs and non-GEMM work of one training step of any `nn.Module`, on meta tensors.
 
-Per weight layer (``nn.Linear``, ``nn.Conv2d`` with ``groups`` g; trace convention Y[M,N] = A[M,K] B[N,K]^T):
+The step (forward, then backward from a gradient on every output that needs one) runs under
+`nmsat.algo.dispatch.StepRecorder`, which turns each aten op into a trace entry (see that module for the
+rules). For a weight layer (``nn.Linear``, ``nn.Conv2d`` with ``groups`` g) this gives:
 
 * FF: M = batch*out_pixels (Linear: all leading dims), N = out/g, K = in/g*kh*kw, count = g;
-* BP: M = batch*out_pixels, N = in/g*kh*kw, K = out/g; omitted when the layer's input needs no
+* BP: M = batch*out_pixels, N = in/g*kh*kw, K = out/g; absent when the layer's input needs no
   gradient (the first layer, fed by the data);
 * WG: M = out/g, N = in/g*kh*kw, K = batch*out_pixels; always dense.
 
 ``im2col`` (A, B, Y factors) is ``max(1, im2col size / stored size)`` for the operand holding X's
-im2col view (FF: A, BP: Y = dX before col2im, WG: B = X^T) and 1 elsewhere; Linear layers give 1.
+im2col view (FF: A, BP: Y = dX before col2im, WG: B = X^T) and 1 elsewhere; matrix products give 1.
 
-Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` FF and BP, for the layers the
-filter picks (default `nmsat.algo.layers.default_filter`); ``dense`` has no sparse GEMM.
-An `ActMatmul` ``a[..., M, K] @ b[..., K, N]`` (attention scores, context) gives a dense FF GEMM
-(M, N, K, count = prod of leading dims), a BP GEMM for ``da = dY b^T`` (M, K, N) and a BP GEMM named
-``<layer>.rhs`` for ``db = a^T dY`` (K, N, M), each only when that operand needs a gradient.
+Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` FF and BP, for the weights of the
+``nn.Linear`` / ``nn.Conv2d`` layers the filter picks (default `nmsat.algo.layers.default_filter`),
+exactly the layers `nmsat.algo.layers.sparsify_` swaps; every other GEMM (attention scores and context,
+other parameters such as `nn.MultiheadAttention`'s in-projection) is dense. Products of two activations
+(``matmul``, ``einsum``, `ActMatmul`, scaled-dot-product attention) give dense FF GEMMs and, for each
+operand that needs a gradient, a dense BP GEMM, named after the module they run in.
 """
 
 import copy
@@ -22,38 +25,28 @@ import copy
 import torch
 from torch import nn
 
+from nmsat.algo.dispatch import StepRecorder
 from nmsat.algo.layers import default_filter, densify_, nm_layers
-from nmsat.algo.matmul import ActMatmul
 from nmsat.algo.models import build_model, input_shape
 from nmsat.algo.nmconfig import NMConfig
+from nmsat.algo.usermodel import build_user_model, is_factory_spec, parse_input_shape
 from nmsat.errors import NmsatError
 from nmsat.trace import PASSES, Gemm, Trace
 
-
-def _weight_gemms(name, module, x, y, ff, bp):
-    g = getattr(module, "groups", 1)
-    out, red = module.weight.shape[0] // g, module.weight[0].numel()
-    rows = y.numel() // module.weight.shape[0]
-    cols = (max(1.0, rows * red * g / x.numel()),)  # im2col view of X (or dX) over the stored tensor
-    gemms = [Gemm(name, "FF", rows, out, red, ff, g, cols + (1.0, 1.0))]
-    if x.requires_grad:
-        gemms.append(Gemm(name, "BP", rows, red, out, bp, g, (1.0, 1.0) + cols))
-    return gemms, Gemm(name, "WG", out, red, rows, None, g, (1.0,) + cols + (1.0,))
-
-
-def _matmul_gemms(name, a, b):
-    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-    count = a.numel() // (m * k)
-    back = []
-    if a.requires_grad:
-        back.append(Gemm(name, "BP", m, k, n, None, count))
-    if b.requires_grad:
-        back.append(Gemm(f"{name}.rhs", "BP", k, n, m, None, count))
-    return [Gemm(name, "FF", m, n, k, None, count)], back
+SPARSIFIABLE = (nn.Linear, nn.Conv2d)  # exact types, as `sparsify_` swaps them
 
 
 def _config(method, pattern):
     return NMConfig.parse(method, None if method == "dense" else pattern)
+
+
+def _weight_pattern(cfg, keep):
+    def pattern(layer, owner, pname, pass_):
+        chosen = (cfg.method != "dense" and pname == "weight" and type(owner) in SPARSIFIABLE
+                  and keep(layer, owner))
+        return cfg.pattern if chosen and (pass_ == "FF" or cfg.method == "bdwp") else None
+
+    return pattern
 
 
 def trace_from_module(module, input_shape, batch=32, method="bdwp", pattern="2:8", name="model",
@@ -68,44 +61,57 @@ def trace_from_module(module, input_shape, batch=32, method="bdwp", pattern="2:8
     keep = filter_fn or default_filter(cfg)
     if nm_layers(module) or any(not p.is_meta for p in module.parameters()):
         module = densify_(copy.deepcopy(module)).to("meta")
-    ff_forward, backward = [], []
-
-    def hook(mod, args, out, name):
-        if isinstance(mod, ActMatmul):
-            ff, back = _matmul_gemms(name, *args)
-        else:
-            chosen = cfg.method != "dense" and keep(name, mod)
-            ff_p = cfg.pattern if chosen else None
-            bp_p = cfg.pattern if chosen and cfg.method == "bdwp" else None
-            ff, wg = _weight_gemms(name, mod, args[0], out, ff_p, bp_p)
-            back = [*ff[1:], wg]
-            ff = ff[:1]
-        ff_forward.extend(ff)
-        backward.append(back)
-
-    handles = [m.register_forward_hook(lambda mod, a, o, n=n: hook(mod, a, o, n))
-               for n, m in module.named_modules() if isinstance(m, nn.Linear | nn.Conv2d | ActMatmul)]
+    recorder = StepRecorder(module, _weight_pattern(cfg, keep))
     try:
-        x = torch.empty((batch, *input_shape), device="meta")
-        with torch.enable_grad():
-            module(x)
-    except RuntimeError as e:
+        with torch.enable_grad(), recorder.tracker, recorder:
+            x = torch.empty((batch, *input_shape), device="meta")
+            outs = [t for t in torch.utils._pytree.tree_flatten(module(x))[0]
+                    if isinstance(t, torch.Tensor) and t.requires_grad]
+            if not outs:
+                raise NmsatError(f"model {name!r}: no output needs a gradient (nothing to train)")
+            # Start from views of the outputs: ModuleTracker's backward hooks on the outputs themselves only
+            # fire when their gradient is computed by a node, not when it is given.
+            torch.autograd.backward([t.view_as(t) for t in outs], [torch.empty_like(t) for t in outs])
+    except (RuntimeError, TypeError, ValueError, IndexError, AssertionError) as e:  # the model's forward
         raise NmsatError(f"model {name!r} does not accept input shape {tuple(input_shape)}: "
-                         f"{str(e).splitlines()[0]}") from None
-    finally:
-        for h in handles:
-            h.remove()
-    gemms = ff_forward + [g for back in reversed(backward) for g in back]
-    return Trace(model=name, method=cfg.method, pattern=cfg.pattern, batch=batch, gemms=tuple(gemms))
+                         f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}") from None
+    gemms = tuple(e for e in recorder.entries if isinstance(e, Gemm))
+    nongemm = tuple(e for e in recorder.entries if not isinstance(e, Gemm))
+    return Trace(model=name, method=cfg.method, pattern=cfg.pattern, batch=batch, gemms=gemms, nongemm=nongemm)
 
 
 def model_trace(model: str, input: str = "cifar", batch: int = 32, method: str = "bdwp",
-                pattern: str | None = "2:8") -> Trace:
-    """The `Trace` of one training step of built-in `model` at input size `input`."""
-    shape = input_shape(input)
-    with torch.device("meta"):
-        module = build_model(model, input)
-    return trace_from_module(module, shape, batch, method, pattern, name=model)
+                pattern: str | None = "2:8", shape: str | None = None) -> Trace:
+    """The `Trace` of one training step of `model` at input size `input`.
+
+    `model` is a built-in name, or a factory ``package.module:factory`` / ``path/file.py:factory``
+    (see `nmsat.algo.usermodel`), which needs `shape` (one sample's shape, e.g. ``"3,32,32"``).
+    """
+    if not is_factory_spec(model):
+        if shape is not None:
+            raise NmsatError(f"input shape {shape!r} is for factory models (package.module:factory); "
+                             f"built-in {model!r} takes --input")
+        with torch.device("meta"):
+            module = build_model(model, input)
+        return trace_from_module(module, input_shape(input), batch, method, pattern, name=model)
+    if shape is None:
+        raise NmsatError(f"model {model!r}: give the input shape of one sample (e.g. --input-shape 3,32,32)")
+    sample = parse_input_shape(shape)
+    _config(method, pattern)  # reject a bad method / pattern before importing the user's code
+    try:
+        module = build_user_model(model, "meta")
+    except NmsatError:
+        module = build_user_model(model)  # a factory that needs real tensors: built here, traced on meta
+    return trace_from_module(module, sample, batch, method, pattern, name=model)
+
+
+def nongemm_totals(trace):
+    """{pass: (ops, elements, bytes)} of the trace's non-GEMM entries."""
+    out = {}
+    for o in trace.nongemm:
+        ops, elements, moved = out.get(o.pass_, (0, 0, 0))
+        out[o.pass_] = (ops + 1, elements + o.elements, moved + o.bytes)
+    return out
 
 
 def macs_by_pass(trace):

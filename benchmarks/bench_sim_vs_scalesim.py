@@ -2,19 +2,24 @@
 
 Both simulators get the ResNet-18 convolution layers of ``../shared/scalesim/resnet18_topology.csv``
 (batch 1, 224x224, no padding: SCALE-Sim's own conv-to-GEMM mapping, M = output pixels, N = filters,
-K = kh*kw*channels) on a 32x32 weight-stationary array with one multiplier per PE, dense.
+K = kh*kw*channels) on a 32x32 weight-stationary array with one multiplier per PE, dense. Output rows
+follow SCALE-Sim's convention ``ceil((H - R + S) / S)`` (PyTorch's unpadded conv has
+``(H - R) // S + 1``, one row fewer when ``(H - R) % S != 0``), so both simulate the same GEMMs.
 
 SCALE-Sim runs once through its Python API in its own virtualenv (created here on first use:
 ``pip install scalesim==3.0.0 "numpy<2.4"``), with ``save_disk_space=True``; its per-layer compute
 cycles are column 3 of COMPUTE_REPORT.csv. nmsat's config gives it scratchpads large enough that a WS
 fold streams all M rows at once, as SCALE-Sim's folds do, so both count the same folds; nmsat's
 compute cycles (no DRAM stalls, as SCALE-Sim's stall-free ``CALC`` bandwidth) are compared.
+With ``--scalesim-results FILE`` SCALE-Sim is not run: its per-layer cycles and wall times are taken from
+a previous results file of this benchmark (recorded as ``scalesim_source``) and only nmsat is re-run.
 Writes ``benchmarks/results/sim_vs_scalesim.json`` atomically.
 """
 
 import argparse
 import csv
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -23,9 +28,9 @@ from pathlib import Path
 
 from nmsat import atomic
 from nmsat.config import default_config
+from nmsat.sim import scalesim
 from nmsat.sim.layer import run_gemm
 from nmsat.sim.tiling import default_tiling
-from nmsat.trace import Gemm
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "scalesim"
@@ -43,14 +48,7 @@ print("RUN_SECONDS", time.perf_counter() - t0)
 
 def read_topology(path, limit=None):
     """SCALE-Sim topology rows -> list of (name, Gemm) with SCALE-Sim's conv-to-GEMM mapping."""
-    with open(path) as f:
-        rows = [r for r in csv.reader(f)][1:]
-    gemms = []
-    for r in rows[:limit]:
-        name, h, w, fh, fw, ch, nf, stride = r[0].strip(), *(int(x) for x in r[1:8])
-        pixels = ((h - fh) // stride + 1) * ((w - fw) // stride + 1)
-        gemms.append((name, Gemm(name, "FF", pixels, nf, fh * fw * ch)))
-    return gemms
+    return [(g.layer, g) for g in scalesim.read_topology(path)[:limit]]
 
 
 def ensure_venv(path):
@@ -88,14 +86,21 @@ def nmsat_config():
 
 
 def run_nmsat(gemms, repeats):
-    """Per-layer nmsat WS compute cycles and the best-of-`repeats` wall seconds for all layers."""
+    """Per-layer nmsat WS compute cycles and the median over `repeats` runs of the wall seconds for all layers."""
     cfg = nmsat_config()
-    best = float("inf")
+    walls = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         cycles = [run_gemm(g, cfg, None, default_tiling(g, cfg, None, "ws")).compute_cycles for _, g in gemms]
-        best = min(best, time.perf_counter() - t0)
-    return cycles, best
+        walls.append(time.perf_counter() - t0)
+    return cycles, statistics.median(walls)
+
+
+def stored_scalesim(path, gemms):
+    """(per-layer cycles, wall s, run_scale s) of SCALE-Sim from a previous results file of this benchmark."""
+    old = json.loads(Path(path).read_text())
+    by_layer = {r["layer"]: r["scalesim_cycles"] for r in old["layers"]}
+    return [by_layer[name] for name, _ in gemms], old["scalesim_wall_s"], old["scalesim_run_scale_s"]
 
 
 def main():
@@ -104,9 +109,13 @@ def main():
     parser.add_argument("--layers", type=int, default=None, help="only the first N layers")
     parser.add_argument("--venv", type=Path, default=HERE / ".scalesim-venv")
     parser.add_argument("--workdir", type=Path, default=HERE / ".scalesim-run")
-    parser.add_argument("--repeats", type=int, default=20, help="nmsat timing repeats (best of)")
+    parser.add_argument("--repeats", type=int, default=20, help="nmsat timing repeats (median of)")
+    parser.add_argument("--scalesim-results", type=Path, default=None,
+                        help="reuse SCALE-Sim's cycles and times from this earlier results JSON (no SCALE-Sim run)")
     parser.add_argument("-o", "--output", type=Path, default=HERE / "results" / "sim_vs_scalesim.json")
     args = parser.parse_args()
+    if args.scalesim_results is not None and args.layers is not None:
+        parser.error("--scalesim-results holds whole-network SCALE-Sim times: do not combine it with --layers")
     gemms = read_topology(SHARED / "resnet18_topology.csv", args.layers)
     topology = SHARED / "resnet18_topology.csv"
     if args.layers is not None:
@@ -114,8 +123,12 @@ def main():
         topology = args.workdir / "topology.csv"
         with open(SHARED / "resnet18_topology.csv") as f:
             topology.write_text("".join(f.readlines()[: args.layers + 1]))
-    python = ensure_venv(args.venv)
-    ss_cycles, ss_wall, ss_run = run_scalesim(python, topology, args.workdir / "out")
+    if args.scalesim_results is not None:
+        ss_cycles, ss_wall, ss_run = stored_scalesim(args.scalesim_results, gemms)
+        source = f"cycles and times stored by an earlier run in {args.scalesim_results.name}, not re-run"
+    else:
+        ss_cycles, ss_wall, ss_run = run_scalesim(ensure_venv(args.venv), topology, args.workdir / "out")
+        source = "run with this benchmark"
     nm_cycles, nm_wall = run_nmsat(gemms, args.repeats)
     print(f"{'layer':<10} {'M':>6} {'N':>5} {'K':>5} {'SCALE-Sim':>10} {'nmsat':>10} {'ratio':>7}")
     layers = []
@@ -124,16 +137,22 @@ def main():
                        "ratio": n / s})
         print(f"{name:<10} {g.m:>6} {g.n:>5} {g.k:>5} {s:>10,} {n:>10,} {n / s:>7.4f}")
     ss_total, nm_total = sum(ss_cycles), sum(nm_cycles)
+    ratios = [r["ratio"] for r in layers]
     result = {
         "workload": "ResNet-18 conv+fc layers, batch 1, 224x224 (SCALE-Sim topology)",
         "array": "32x32 WS, P=1",
-        "layers": layers, "scalesim_total_cycles": ss_total, "nmsat_total_cycles": nm_total,
+        "out_rows": "SCALE-Sim's ceil((H - R + S) / S)",
+        "scalesim_source": source,
+        "layers": layers, "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "scalesim_total_cycles": ss_total, "nmsat_total_cycles": nm_total,
         "scalesim_wall_s": ss_wall, "scalesim_run_scale_s": ss_run, "nmsat_wall_s": nm_wall,
         "scalesim_cycles_per_s": ss_total / ss_wall, "nmsat_cycles_per_s": nm_total / nm_wall,
     }
     result["speed_ratio"] = result["nmsat_cycles_per_s"] / result["scalesim_cycles_per_s"]
-    print(f"total cycles: SCALE-Sim {ss_total:,}, nmsat {nm_total:,} (ratio {nm_total / ss_total:.4f})")
-    print(f"wall: SCALE-Sim {ss_wall:.1f} s (run_scale {ss_run:.1f} s), nmsat {nm_wall * 1e3:.2f} ms")
+    print(f"total cycles: SCALE-Sim {ss_total:,}, nmsat {nm_total:,} (ratio {nm_total / ss_total:.4f}); "
+          f"per layer {min(ratios):.3f}-{max(ratios):.3f}")
+    print(f"wall: SCALE-Sim {ss_wall:.1f} s (run_scale {ss_run:.1f} s), "
+          f"nmsat {nm_wall * 1e3:.2f} ms (median of {args.repeats})")
     print(f"simulated cycles/s: SCALE-Sim {result['scalesim_cycles_per_s']:,.0f}, "
           f"nmsat {result['nmsat_cycles_per_s']:,.0f}: {result['speed_ratio']:,.0f}x")
     atomic.write_text(args.output, json.dumps(result, indent=2))

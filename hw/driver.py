@@ -50,44 +50,39 @@ def memory_bytes(plan, where):
     return where.y_base + plan.m * where.y_stride
 
 
-def _put(image, addr, value, nbytes):
-    image[addr:addr + nbytes] = np.frombuffer(int(value % (1 << (8 * nbytes))).to_bytes(nbytes, "little"),
-                                              dtype=np.uint8)
+def _bits(x, width):
+    """Little-endian bits ``[..., n * width]`` of the integers ``x[..., n]`` (two's complement, wrapped)."""
+    x = np.asarray(x, dtype=np.int64)
+    return ((x[..., None] >> np.arange(width)) & 1).astype(np.uint8).reshape(*x.shape[:-1], -1)
 
 
 def write_operands(image, p, plan, where, a, b, pattern):
     """Write A and B (compressed per `pattern`) into the byte array `image` at `where`."""
     db = p.data_width // 8
-    lo = np.asarray(a, dtype=np.int64) & ((1 << p.data_width) - 1)
-    for i in range(plan.m):
-        row = b"".join(int(v).to_bytes(db, "little") for v in lo[i])
-        image[where.a_base + i * where.a_stride: where.a_base + i * where.a_stride + len(row)] = np.frombuffer(
-            row, dtype=np.uint8)
+    rows = (np.asarray(a, dtype=np.int64) & ((1 << p.data_width) - 1)).astype(f"<u{db}").view(np.uint8)
+    starts = where.a_base + np.arange(plan.m) * where.a_stride
+    image[starts[:, None] + np.arange(plan.k * db)] = rows.reshape(plan.m, -1)
     b = np.asarray(b)
     row_bytes = plan.w_row_beats * p.bus_bytes
     for nb in range(plan.n_blocks):
-        cols = b[nb * p.cols:(nb + 1) * p.cols]
-        vals, idx = weight_rows(cols, pattern, _ArrayView(p))
-        for s in range(plan.b_rows):
-            word = 0
-            for c in range(p.cols):
-                for j in range(p.mults):
-                    word |= (int(vals[s, c, j]) & ((1 << p.data_width) - 1)) << ((c * p.mults + j) * p.data_width)
-                    if plan.mode:
-                        word |= int(idx[s, c, j]) << (p.w_value_bits() + (c * p.mults + j) * p.idx_width)
-            _put(image, where.b_base + nb * where.b_stride + s * row_bytes, word, row_bytes)
+        vals, idx = weight_rows(b[nb * p.cols:(nb + 1) * p.cols], pattern, _ArrayView(p))  # [S, C, P]
+        s = vals.shape[0]
+        bits = [_bits(vals.reshape(s, -1), p.data_width)]
+        if plan.mode:
+            bits.append(_bits(idx.reshape(s, -1), p.idx_width))
+        bits = np.concatenate(bits, axis=1)
+        padded = np.zeros((s, row_bytes * 8), dtype=np.uint8)
+        padded[:, :bits.shape[1]] = bits
+        start = where.b_base + nb * where.b_stride
+        image[start:start + s * row_bytes] = np.packbits(padded, axis=1, bitorder="little").reshape(-1)
 
 
 def read_y(image, p, plan, where):
-    """``Y[M, N]`` (signed A-bit integers) out of the byte array `image`."""
+    """``Y[M, N]`` (signed Acc-bit integers) out of the byte array `image`."""
     ab = p.acc_width // 8
-    y = np.zeros((plan.m, plan.n), dtype=np.int64)
-    for i in range(plan.m):
-        raw = bytes(image[where.y_base + i * where.y_stride: where.y_base + i * where.y_stride + plan.n * ab])
-        for j in range(plan.n):
-            v = int.from_bytes(raw[j * ab:(j + 1) * ab], "little")
-            y[i, j] = v - (1 << p.acc_width) if v >> (p.acc_width - 1) else v
-    return y
+    starts = where.y_base + np.arange(plan.m) * where.y_stride
+    raw = np.ascontiguousarray(image[starts[:, None] + np.arange(plan.n * ab)])
+    return raw.view(f"<i{ab}").reshape(plan.m, plan.n).astype(np.int64)
 
 
 def descriptor(p, plan, where):

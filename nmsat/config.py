@@ -165,8 +165,25 @@ class EnergyConfig:
             _require(v >= 0, f"config [energy] {f.name} = {v!r}: must be >= 0")
 
 
+@dataclass(frozen=True)
+class VectorConfig:
+    """A *projected* vector unit for non-GEMM work (norms, activations, softmax, pooling, adds): hardware
+    the RTL does not have, so it is off unless ``enabled``. ``lanes`` lanes each do ``ops_per_lane_cycle``
+    element operations per cycle at ``energy_pj_per_op`` each."""
+
+    enabled: bool
+    lanes: int
+    ops_per_lane_cycle: int
+    energy_pj_per_op: float
+
+    def __post_init__(self):
+        _positive("vector", lanes=self.lanes, ops_per_lane_cycle=self.ops_per_lane_cycle)
+        _require(self.energy_pj_per_op >= 0, f"config [vector] energy_pj_per_op = {self.energy_pj_per_op!r}: "
+                 "must be >= 0")
+
+
 _SECTIONS = {"array": ArrayConfig, "memory": MemoryConfig, "topn": TopNConfig, "energy": EnergyConfig,
-             "projection": ProjectionConfig}
+             "projection": ProjectionConfig, "vector": VectorConfig}
 
 
 @dataclass(frozen=True)
@@ -179,6 +196,7 @@ class AcceleratorConfig:
     topn: TopNConfig
     energy: EnergyConfig
     projection: ProjectionConfig
+    vector: VectorConfig
 
     def to_dict(self):
         """Plain-data form (patterns as 'n:m' strings), the inverse of `from_dict`."""

@@ -1,4 +1,4 @@
-"""Versioned trace schema: the GEMMs of one training step, optionally with the real N:M masks.
+"""Versioned trace schema: the GEMMs and non-GEMM work of one training step, optionally with the real N:M masks.
 
 GEMM convention (all passes): ``Y[M, N] = A[M, K] @ B[N, K]^T`` with the reduction along K.
 ``B`` is the operand the accelerator can hold compressed; for a layer with weight ``W[out, in*kh*kw]``:
@@ -13,13 +13,19 @@ as the GEMM sees it is than the tensor stored in DRAM (a 3x3 stride-1 convolutio
 ~9); an accelerator lowering convolutions on chip moves only the stored tensor. Default 1, 1, 1.
 File layout (JSON)::
 
-    {"schema": "nmsat.trace", "version": 1, "model": str, "method": "dense"|"srste"|"bdwp",
+    {"schema": "nmsat.trace", "version": 2, "model": str, "method": "dense"|"srste"|"bdwp",
      "pattern": "n:m"|null, "batch": int, "step": int|null,
      "gemms": [{"layer", "pass", "m", "n", "k", "sparse", "count", "im2col": [a, b, y]}...],
+     "nongemm": [{"layer", "pass", "op", "in_elements", "out_elements", "bytes"}...],
      "masks": {layer: {"ff"|"bp": {"shape": [...], "bits": base64(packbits(mask))}}}}
 
+Version 2 added ``nongemm``: every other operator of the step (norms, activations, softmax, pooling,
+residual adds, copies, their backward), with the elements it reads and writes and its bytes moved
+(read + written, at the traced dtype); ``pass`` is FF (forward) or BP (backward). Version 1 files (no
+``nongemm``) still load, with no non-GEMM work.
+
 Masks are stored in the weight's own shape ``W[out, in, ...]``; "ff" is grouped along ``in``,
-"bp" along ``out``.
+"bp" along ``out`` (within each conv group).
 """
 
 import base64
@@ -34,8 +40,10 @@ from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 
 SCHEMA = "nmsat.trace"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)  # trace versions this nmsat loads
 PASSES = ("FF", "BP", "WG")
+NONGEMM_PASSES = ("FF", "BP")
 METHODS = ("dense", "srste", "bdwp")
 
 
@@ -59,8 +67,26 @@ class Gemm:
 
 
 @dataclass(frozen=True)
+class NonGemm:
+    """One non-GEMM operator of a training step: elements read and written, bytes moved (read + written)."""
+
+    layer: str
+    pass_: str
+    op: str
+    in_elements: int
+    out_elements: int
+    bytes: int
+
+    @property
+    def elements(self):
+        """Elements the operator processes: the larger of what it reads and what it writes."""
+        return max(self.in_elements, self.out_elements)
+
+
+@dataclass(frozen=True)
 class Trace:
-    """The workload of one training step plus optional masks {layer: {"ff"/"bp": bool array}}."""
+    """The workload of one training step (GEMMs, non-GEMM operators) plus optional masks
+    {layer: {"ff"/"bp": bool array}}."""
 
     model: str
     method: str
@@ -69,6 +95,7 @@ class Trace:
     gemms: tuple
     step: int | None = None
     masks: dict = field(default_factory=dict)
+    nongemm: tuple = ()
 
     def to_json(self):
         """Serialize to the versioned JSON text."""
@@ -80,6 +107,8 @@ class Trace:
                        "sparse": None if g.sparse is None else str(g.sparse), "count": g.count,
                        "im2col": list(g.im2col)}
                       for g in self.gemms],
+            "nongemm": [{"layer": o.layer, "pass": o.pass_, "op": o.op, "in_elements": o.in_elements,
+                         "out_elements": o.out_elements, "bytes": o.bytes} for o in self.nongemm],
             "masks": {layer: {kind: _encode_mask(mask) for kind, mask in kinds.items()}
                       for layer, kinds in self.masks.items()},
         })
@@ -159,6 +188,20 @@ def _gemm(obj, where):
                 im2col=tuple(float(f) for f in im2col), **dims)
 
 
+def _nongemm(obj, where):
+    if not isinstance(obj, dict):
+        _bad(where, f"expected an object, got {obj!r}")
+    pass_ = _get(obj, "pass", str, where)
+    if pass_ not in NONGEMM_PASSES:
+        _bad(f"{where}.pass", f"unknown pass {pass_!r} (use FF or BP)")
+    sizes = {}
+    for key in ("in_elements", "out_elements", "bytes"):
+        sizes[key] = _get(obj, key, int, where)
+        if sizes[key] < 0:
+            _bad(f"{where}.{key}", f"must be an int >= 0, got {sizes[key]}")
+    return NonGemm(_get(obj, "layer", str, where), pass_, _get(obj, "op", str, where), **sizes)
+
+
 def from_json(text, source="trace"):
     """Parse and validate trace JSON; raise `NmsatError` naming the first bad field."""
     try:
@@ -167,9 +210,10 @@ def from_json(text, source="trace"):
         raise NmsatError(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
     if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
         raise NmsatError(f"{source}: not an nmsat trace (schema must be {SCHEMA!r})")
-    if obj.get("version") != VERSION:
-        raise NmsatError(f"{source}: unsupported trace version {obj.get('version')!r} "
-                         f"(this nmsat reads {VERSION})")
+    version = obj.get("version")
+    if isinstance(version, bool) or version not in READS:
+        raise NmsatError(f"{source}: unsupported trace version {version!r} "
+                         f"(this nmsat reads {', '.join(map(str, READS))})")
     method = _get(obj, "method", str, source)
     if method not in METHODS:
         _bad(f"{source}.method", f"unknown method {method!r} (use {', '.join(METHODS)})")
@@ -177,6 +221,7 @@ def from_json(text, source="trace"):
     if batch <= 0:
         _bad(f"{source}.batch", f"must be a positive int, got {batch}")
     gemms = _get(obj, "gemms", list, source)
+    nongemm = _get(obj, "nongemm", list, source) if version >= 2 else []
     masks = _get(obj, "masks", dict, source, optional=True) or {}
     decoded = {}
     for layer, kinds in masks.items():
@@ -187,7 +232,8 @@ def from_json(text, source="trace"):
         model=_get(obj, "model", str, source), method=method,
         pattern=_pattern(_get(obj, "pattern", str, source, optional=True), f"{source}.pattern"),
         batch=batch, step=_get(obj, "step", int, source, optional=True),
-        gemms=tuple(_gemm(g, f"{source}.gemms[{i}]") for i, g in enumerate(gemms)), masks=decoded)
+        gemms=tuple(_gemm(g, f"{source}.gemms[{i}]") for i, g in enumerate(gemms)), masks=decoded,
+        nongemm=tuple(_nongemm(o, f"{source}.nongemm[{i}]") for i, o in enumerate(nongemm)))
 
 
 def load(path):

@@ -14,6 +14,10 @@ passes (the critical path). With pre-generation they run on their own units whil
 only what cannot be hidden is charged: FF of layer l waits for l's compressed FF weights (or, dense,
 its updated weights), the next BP of l must find its BP weights ready, and a step is never shorter than
 the DRAM time of all its traffic (one DRAM channel shared by every unit).
+
+With the projected vector unit on (``cfg.vector.enabled``; off by default, the RTL has none) the step's
+non-GEMM work (the trace's ``nongemm`` entries) is added after that: vector time between GEMMs, no
+overlap with the array (`nmsat.sim.vector`).
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from nmsat.sim.energy import COMPONENTS, static_pj
 from nmsat.sim.layer import best_gemm, check_dataflow, dram_bytes_per_cycle
 from nmsat.sim.modes import gemm_patterns, trace_pattern
+from nmsat.sim.vector import speedup_cap, vector_cost
 from nmsat.sim.weight_update import layer_weights, topn_cost, update_cost
 
 
@@ -172,6 +177,11 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
     bp_bound = max((ready_bp[layer] - bp_start[layer] for layer in ready_bp if layer in bp_start), default=0)
     dram_bound = round(dram / dram_bytes_per_cycle(cfg)) if cfg.projection.enabled else 0
     total = max(step.t, bp_bound, dram_bound)
+    vector = vector_cost(trace, cfg) if cfg.vector.enabled else None
+    if vector is not None:  # projected unit, between GEMMs (no overlap): see nmsat.sim.vector
+        gemm_total, total, dram = total, total + vector["cycles"], dram + vector["dram_bytes"]
+        for comp, v in vector["energy_pj"].items():
+            energy[comp] = energy.get(comp, 0.0) + v
     seconds = total / (cfg.array.clock_mhz * 1e6)
     energy["static"] = static_pj(cfg, seconds)
     busy = {track: sum(e["dur"] for e in step.events if e["track"] == track) for track in ("update", "topn")}
@@ -180,6 +190,10 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
                  "update_exposed_cycles": step.waits["update"], "topn_exposed_cycles": step.waits["topn"],
                  "dram_bytes": dram}
     overheads["projected"] = cfg.projection.enabled
+    if vector is not None:
+        overheads.update(vector_cycles=vector["cycles"], vector_ops=vector["ops"],
+                         nongemm_share=vector["cycles"] / total if total else 0.0,
+                         gemm_speedup_cap=speedup_cap(gemm_total, vector["cycles"]))
     return NetworkResult(model=trace.model, mode=mode, dataflow=dataflow, pregen=pregen,
                          pattern=None if pat is None else str(pat), clock_mhz=cfg.array.clock_mhz,
                          total_cycles=int(total), energy_pj=energy, layers=rows, events=step.events,

@@ -10,19 +10,19 @@ from nmsat import atomic
 from nmsat import trace as trace_io
 from nmsat.config import load_config
 from nmsat.errors import NmsatError
-from nmsat.sim import network, schedules, timeline
+from nmsat.sim import network, scalesim, schedules, timeline
 from nmsat.sim.layer import DATAFLOW_POLICIES
 from nmsat.sim.modes import MODES
 
 
-def _workload(model, trace_file, input_name, batch, pattern):
+def _workload(model, trace_file, input_name, batch, pattern, shape):
     if (model is None) == (trace_file is None):
-        raise NmsatError("give exactly one of --model NAME or --trace FILE")
+        raise NmsatError("give exactly one of --model NAME, --trace FILE or --scalesim-topology FILE")
     if trace_file is not None:
         return trace_io.load(trace_file)
     from nmsat.algo.workload import model_trace  # lazy: it imports torch
 
-    return model_trace(model, input=input_name, batch=batch, method="bdwp", pattern=pattern)
+    return model_trace(model, input=input_name, batch=batch, method="bdwp", pattern=pattern, shape=shape)
 
 
 def _write(path, rows, document):
@@ -49,9 +49,51 @@ def _schedule_view(rows):
              "energy_mJ": f"{r['energy_pj'] * 1e-9:.3f}"} for r in rows]
 
 
+def _vector_line(work, s):
+    if not work.nongemm:
+        return "vector unit (projected): the trace lists no non-GEMM work (a version 1 trace?)"
+    return (f"vector unit (projected, between GEMMs, no overlap): {s['vector_cycles']:,} cycles for "
+            f"{len(work.nongemm)} non-GEMM ops, {s['nongemm_share']:.1%} of the step; faster GEMMs alone can "
+            f"speed this step up at most {s['gemm_speedup_cap']:.2f}x")
+
+
+def _scalesim(topology, scalesim_cfg, cfg, training, mode, dataflow, pattern, others):
+    """The (config, trace) of a SCALE-Sim topology (and config), for the forward pass or the whole step."""
+    if others:
+        raise NmsatError("--scalesim-topology replaces --model / --trace: give only one of them")
+    forward = scalesim.read_topology(topology)
+    support = True
+    if scalesim_cfg is not None:
+        cfg, support = scalesim.read_config(scalesim_cfg, cfg, [g.sparse for g in forward if g.sparse])
+    if not training and pattern is not None:
+        raise NmsatError("--pattern applies to --training; the forward pass uses the topology's Sparsity column")
+    return cfg, scalesim.topology_trace(topology, training, sparsity=support)
+
+
+def _forward(work, cfg, mode, dataflow, output):
+    rows = scalesim.simulate_forward(work, cfg, dataflow, dense=mode == "dense")
+    view = [{"layer": r["layer"], "M": r["m"], "N": r["n"], "K": r["k"], "count": r["count"],
+             "sparse": r["sparse"] or "-", "dataflow": r["dataflow"], "compute": f"{r['compute_cycles']:,}",
+             "cycles": f"{r['cycles']:,}"} for r in rows]
+    click.echo(_table(view, list(view[0])))
+    total, compute = sum(r["cycles"] for r in rows), sum(r["compute_cycles"] for r in rows)
+    click.echo(f"{work.model} forward (SCALE-Sim topology, batch 1, layers one after another): {total:,} cycles "
+               f"({compute:,} compute), {total / (cfg.array.clock_mhz * 1e3):.3f} ms at {cfg.array.clock_mhz:g} MHz")
+    if output:
+        _write(output, rows, {"model": work.model, "pass": "forward", "cycles": total, "compute_cycles": compute,
+                              "layers": rows})
+
+
 @click.command("simulate")
-@click.option("--model", help="model name for nmsat.algo.workload (e.g. resnet18)")
+@click.option("--model", help="built-in model (e.g. resnet18) or package.module:factory / path/file.py:factory")
+@click.option("--input-shape", "shape", help="one sample's shape for a factory model, e.g. 3,32,32")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False), help="trace JSON file")
+@click.option("--scalesim-topology", "topology", type=click.Path(dir_okay=False),
+              help="SCALE-Sim topology CSV (conv or GEMM form, optional Sparsity column); the forward pass "
+                   "unless --training")
+@click.option("--scalesim-config", "scalesim_cfg", type=click.Path(dir_okay=False),
+              help="SCALE-Sim .cfg: array size, dataflow, SRAM sizes, bandwidth mode (with --scalesim-topology)")
+@click.option("--training", is_flag=True, help="with --scalesim-topology: simulate the whole training step")
 @click.option("--pattern", default=None, help="N:M pattern (default: the trace's; 2:8 for --model)")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="accelerator TOML")
 @click.option("--mode", type=click.Choice(MODES), default="bdwp", show_default=True)
@@ -61,14 +103,32 @@ def _schedule_view(rows):
               show_default=True)
 @click.option("--batch", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--compare", is_flag=True, help="simulate every schedule and tabulate them")
+@click.option("--vector-unit/--no-vector-unit", "vector_unit", default=None,
+              help="cost non-GEMM work on the PROJECTED vector unit (not in the RTL; default: the config's "
+                   "[vector] enabled, off in the shipped config)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="results .csv or .json")
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False),
               help="Perfetto/Chrome trace JSON of the step")
-def command(model, trace_file, pattern, config_file, mode, dataflow, no_pregen, input_name, batch, compare,
-            output, timeline_file):
+def command(model, shape, trace_file, topology, scalesim_cfg, training, pattern, config_file, mode, dataflow,
+            no_pregen, input_name, batch, compare, vector_unit, output, timeline_file):
     """Simulate one training step of a model or trace on the accelerator."""
     cfg = load_config(config_file)
-    work = _workload(model, trace_file, input_name, batch, pattern or "2:8")
+    if vector_unit is not None:
+        cfg = cfg.replace(vector={"enabled": vector_unit})
+    if topology is None and (scalesim_cfg is not None or training):
+        raise NmsatError("--scalesim-config and --training go with --scalesim-topology")
+    if topology is not None:
+        cfg, work = _scalesim(topology, scalesim_cfg, cfg, training, mode, dataflow, pattern,
+                              model is not None or trace_file is not None)
+        if not training:
+            _forward(work, cfg, mode, dataflow, output)
+            return
+        if work.pattern is None and pattern is None and mode != "dense":
+            mode = "dense"  # the topology has no N:M layer (or several patterns: see below)
+            if any(g.sparse for g in work.gemms):
+                raise NmsatError("--training runs one N:M pattern per step; the topology has several: give --pattern")
+    else:
+        work = _workload(model, trace_file, input_name, batch, pattern or "2:8", shape)
     if compare:
         count = len(schedules.schedule_grid(work, cfg))
         with tqdm(total=count, desc="schedules", unit="sched", leave=False, disable=None) as bar:
@@ -93,6 +153,8 @@ def command(model, trace_file, pattern, config_file, mode, dataflow, no_pregen, 
                f" pattern={s['pattern']}: {s['cycles']:,} cycles, {s['seconds'] * 1e3:.3f} ms at "
                f"{cfg.array.clock_mhz:g} MHz, {s['energy_pj'] * 1e-9:.3f} mJ")
     click.echo("energy (mJ): " + ", ".join(f"{k} {v * 1e-9:.3f}" for k, v in result.energy_pj.items()))
+    if cfg.vector.enabled:
+        click.echo(_vector_line(work, s))
     if output:
         _write(output, result.to_rows(), {"summary": s, "layers": result.to_rows()})
     if timeline_file:

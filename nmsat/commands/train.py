@@ -6,13 +6,15 @@ import click
 
 from nmsat.algo.sweep import accuracy_sweep, summarize
 from nmsat.algo.train import TRAINABLE
+from nmsat.algo.usermodel import is_factory_spec
 from nmsat.errors import NmsatError
 from nmsat.trace import METHODS
 
 
 @click.command("train")
 @click.option("--model", "models", multiple=True, default=["digits_cnn"], show_default=True,
-              help=f"Model to train ({', '.join(TRAINABLE)}); repeat for several.")
+              help=f"Model to train ({', '.join(TRAINABLE)}, or package.module:factory / path/file.py:factory "
+                   "returning an nn.Module for 1x8x8 digits with 10 classes); repeat for several.")
 @click.option("--method", "methods", multiple=True, default=["bdwp"], show_default=True,
               help=f"Training method ({', '.join(METHODS)}); repeat for several.")
 @click.option("--pattern", "patterns", multiple=True, default=["2:8"], show_default=True,
@@ -31,14 +33,14 @@ from nmsat.trace import METHODS
 def command(models, methods, patterns, seeds, epochs, batch, lr, decay, interval, threads, out_dir, progress):
     """Train MODELs on scikit-learn digits for every method x pattern x seed; print the accuracy table."""
     for model in models:
-        if model not in TRAINABLE:
-            raise NmsatError(f"unknown model {model!r} (use {', '.join(TRAINABLE)})")
+        if model not in TRAINABLE and not is_factory_spec(model):
+            raise NmsatError(f"unknown model {model!r} (use {', '.join(TRAINABLE)} or package.module:factory)")
     path = accuracy_sweep(out_dir, models, methods, patterns, seeds, epochs, progress=progress, batch=batch,
                           lr=lr, decay=decay, interval=interval, threads=threads)
     click.echo(f"{'model':<12} {'method':<7} {'pattern':<7} {'n':>2} {'mean acc':>9} {'std':>7}")
     with open(path) as f:
         rows = [{**r, "test_acc": float(r["test_acc"])} for r in csv.DictReader(f)]
     for cell, s in summarize(rows).items():
-        model, method, pattern = cell.split("/")
+        model, method, pattern = cell.rsplit("/", 2)
         click.echo(f"{model:<12} {method:<7} {pattern:<7} {s['n']:>2} {s['mean']:>9.4f} {s['std']:>7.4f}")
     click.echo(f"wrote {out_dir}/accuracy.csv and {out_dir}/accuracy_summary.json")

@@ -1,10 +1,11 @@
-"""`nmsat workload`: the GEMMs of one training step of a built-in model, with MACs per pass."""
+"""`nmsat workload`: the GEMMs and non-GEMM work of one training step of a model, with MACs per pass."""
 
 import click
 
 from nmsat.algo.models import INPUTS, MODELS
-from nmsat.algo.workload import macs_by_pass, model_trace
+from nmsat.algo.workload import macs_by_pass, model_trace, nongemm_totals
 from nmsat.atomic import csv_text
+from nmsat.errors import NmsatError
 from nmsat.trace import METHODS
 
 
@@ -31,21 +32,30 @@ def _summary(trace):
         lines.append(f"  {p}: {dense / 1e9:10.4f} GMACs dense, {eff / 1e9:10.4f} GMACs effective")
         total_d, total_e = total_d + dense, total_e + eff
     lines.append(f"  step: {total_d / 1e9:8.4f} GMACs dense, {total_e / 1e9:10.4f} GMACs effective")
+    for p, (ops, elements, moved) in nongemm_totals(trace).items():
+        lines.append(f"  non-GEMM {p}: {ops} ops, {elements / 1e6:.3f} M elements, {moved / 1e6:.3f} MB moved")
     return "\n".join(lines)
 
 
 @click.command("workload")
-@click.argument("model", type=click.Choice(list(MODELS)))
-@click.option("--input", "input_", type=click.Choice(list(INPUTS)), default="cifar", show_default=True)
+@click.argument("model", required=False)
+@click.option("--model", "model_option", help="same as MODEL")
+@click.option("--input", "input_", type=click.Choice(list(INPUTS)), default="cifar", show_default=True,
+              help="input size of a built-in model")
+@click.option("--input-shape", "shape", help="one sample's shape for a factory model, e.g. 3,32,32 or 128,512")
 @click.option("--batch", type=int, default=32, show_default=True)
 @click.option("--method", type=click.Choice(list(METHODS)), default="bdwp", show_default=True)
 @click.option("--pattern", default="2:8", show_default=True, help="N:M pattern (ignored by dense).")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="Write the trace JSON here.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-def command(model, input_, batch, method, pattern, out, fmt):
-    """List the FF / BP / WG GEMMs of one training step of MODEL (meta tensors: no compute)."""
-    trace = model_trace(model, input_, batch, method, pattern)
+def command(model, model_option, input_, shape, batch, method, pattern, out, fmt):
+    """List the FF / BP / WG GEMMs and the non-GEMM work of one training step of MODEL (meta tensors: no
+    compute). MODEL is a built-in name or package.module:factory / path/to/file.py:factory (a callable
+    returning an nn.Module; give --input-shape)."""
+    if (model is None) == (model_option is None):
+        raise NmsatError(f"give the model once, as MODEL or --model (built-in: {', '.join(MODELS)})")
+    trace = model_trace(model or model_option, input_, batch, method, pattern, shape)
     if out:
         trace.save(out)
     if fmt == "json":

@@ -118,6 +118,24 @@ def time_breakdown(cfg, trace, mode="bdwp"):
     return list(layers.values()), total
 
 
+def nongemm(cfg, models=SPEEDUP_MODELS, pattern="2:8", batch=32):
+    """Per model: the non-GEMM share of a dense step on the *projected* vector unit and how it caps the
+    BDWP speedup (GEMMs only versus GEMMs + non-GEMM work; see `nmsat.sim.vector`)."""
+    on = cfg.replace(vector={"enabled": True})
+    rows = []
+    for model, size in models:
+        dense, bdwp = workload(model, size, batch, "dense", None), workload(model, size, batch, "bdwp", pattern)
+        d0, b0 = simulate(dense, cfg, "dense", "best", True), simulate(bdwp, cfg, "bdwp", "best", True)
+        d1, b1 = simulate(dense, on, "dense", "best", True), simulate(bdwp, on, "bdwp", "best", True)
+        share = d1.overheads["nongemm_share"]
+        rows.append({"model": model, "input": size, "nongemm_ops": len(dense.nongemm),
+                     "vector_cycles": d1.overheads["vector_cycles"], "dense_share": share,
+                     "speedup_gemm_only": d0.total_cycles / b0.total_cycles,
+                     "speedup_with_nongemm": d1.total_cycles / b1.total_cycles,
+                     "cap": d1.overheads["gemm_speedup_cap"]})
+    return rows
+
+
 def sim_speed(path):
     """The SCALE-Sim comparison written by benchmarks/bench_sim_vs_scalesim.py, or None if absent."""
     path = Path(path)
@@ -129,4 +147,5 @@ def sim_speed(path):
         raise NmsatError(f"benchmark results {str(path)!r}: not valid JSON ({e.msg})") from None
 
 
-__all__ = ["COMPONENTS", "accuracy", "energy", "pass_breakdown", "schedules", "sim_speed", "speedups", "time_breakdown"]
+__all__ = ["COMPONENTS", "accuracy", "energy", "nongemm", "pass_breakdown", "schedules", "sim_speed", "speedups",
+           "time_breakdown"]

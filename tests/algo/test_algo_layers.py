@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from nmsat.algo.layers import NMConv2d, NMLinear, densify_, layer_masks, nm_layers, sparsify_
+from nmsat.algo.masks import ff_mask, nm_mask_torch
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.errors import NmsatError
 from nmsat.sim.golden import golden_gemm
@@ -69,7 +70,8 @@ def test_bdwp_backward_uses_the_second_mask():
     assert not torch.allclose(outs["bdwp"], outs["srste"])
 
 
-def test_masks_refresh_every_k_training_steps():
+def test_masks_refresh_every_k_optimizer_steps():
+    # interval 2: masks come from W at steps 0, 2, 4, ...; a step is a weight update, not a forward.
     layer = NMLinear(8, 4, config=NMConfig.parse("bdwp", "1:4", interval=2))
     x = torch.randn(3, 8)
     layer(x)
@@ -77,10 +79,65 @@ def test_masks_refresh_every_k_training_steps():
     with torch.no_grad():
         layer.weight.copy_(torch.arange(32.0).reshape(4, 8))  # largest |w| now last of each group
     layer(x)  # step 1: no refresh
+    layer(x)  # still step 1 (no update in between): no refresh
     assert torch.equal(layer.mask_ff, first)
+    with torch.no_grad():
+        layer.weight.mul_(1.0)
     layer(x)  # step 2: refresh
     assert torch.equal(layer.mask_ff.bool(), torch.tensor([[False, False, False, True] * 2] * 4))
     assert torch.equal(layer.mask_bp.bool(), torch.tensor([[False] * 8] * 3 + [[True] * 8]))
+
+
+@pytest.mark.parametrize("interval", [1, 2, 3])
+def test_gradient_accumulation_counts_optimizer_steps(interval):
+    """4 micro-batches per SGD step: masks are those of W after steps 0, k, 2k, ... whatever the forwards."""
+    torch.manual_seed(0)
+    layer = NMLinear(16, 8, config=NMConfig.parse("srste", "2:8", 0.0, interval))
+    opt = torch.optim.SGD(layer.parameters(), lr=5.0)
+    weights = []
+    for step in range(7):
+        weights.append(layer.weight.detach().clone())
+        for _ in range(4):
+            layer(torch.randn(5, 16)).square().sum().backward()
+            want = weights[step - step % interval]
+            assert torch.equal(layer.mask_ff.bool(), ff_mask(want, "2:8"))
+        assert layer.nm_step == step
+        opt.step()
+        opt.zero_grad()
+    assert not all(torch.equal(ff_mask(w, "2:8"), ff_mask(weights[0], "2:8")) for w in weights)
+
+
+def test_grouped_conv_bp_mask_is_nm_within_each_conv_group():
+    # 12 outputs in 2 groups of 6: 2:8 along the 6 output channels of a group keeps min(2, 6) = 2 per group.
+    torch.manual_seed(0)
+    conv = NMConv2d(16, 12, 1, groups=2, bias=False, config=NMConfig.parse("bdwp", "2:8", 0.0))
+    conv(torch.randn(2, 16, 3, 3))
+    mbp = conv.mask_bp[:, :, 0, 0]
+    for g in range(2):
+        assert torch.equal(mbp[6 * g:6 * g + 6].sum(0), torch.full((8,), 2.0))
+        want = nm_mask_torch(conv.weight[6 * g:6 * g + 6].detach(), "2:8", 0, torch.float32)
+        assert torch.equal(conv.mask_bp[6 * g:6 * g + 6], want)
+
+
+@pytest.mark.parametrize("kernel,kwargs", [
+    (3, {"padding": 1, "padding_mode": "reflect"}), ((2, 4), {"padding": (1, 2), "padding_mode": "reflect"}),
+    (3, {"padding": (2, 1), "padding_mode": "replicate"}), (3, {"padding": 1, "padding_mode": "circular", "stride": 2}),
+    (3, {"padding": "same"}), ((2, 4), {"padding": "same"}), ((2, 3), {"padding": "same", "padding_mode": "reflect"}),
+    (3, {"padding": "same", "dilation": 2, "padding_mode": "reflect"}), (3, {"padding": "valid"}),
+])
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_conv_padding_modes_match_nn_conv2d(kernel, kwargs):
+    """SR-STE NMConv2d (decay 0): Y, dX and dW equal nn.Conv2d's with the FF-masked weight."""
+    torch.manual_seed(0)
+    ref = nn.Conv2d(8, 4, kernel, **kwargs).double()
+    layer = NMConv2d(8, 4, kernel, **kwargs, config=NMConfig.parse("srste", "2:4", 0.0)).double()
+    layer.load_state_dict(ref.state_dict())
+    with torch.no_grad():
+        ref.weight.mul_(ff_mask(ref.weight, "2:4", torch.float64))
+    x = torch.randn(2, 8, 7, 6, dtype=torch.float64)
+    dy = torch.randn_like(ref(x))
+    for got, want in zip(_run(layer, x, dy), _run(ref, x, dy), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_eval_forward_uses_masks_of_current_weights():
@@ -127,9 +184,13 @@ def test_bad_configs_rejected(kwargs, bad):
     assert "\n" not in str(e.value)
 
 
-def test_unsupported_conv_and_bad_config_type_rejected():
-    with pytest.raises(NmsatError, match="same"):
-        sparsify_(nn.Sequential(nn.Conv2d(8, 8, 3, padding="same")), NMConfig())
+def test_sparsify_keeps_padding_mode_and_string_padding():
+    net = sparsify_(nn.Sequential(nn.Conv2d(8, 8, 3, padding="same", padding_mode="reflect")), NMConfig())
+    assert isinstance(net[0], NMConv2d) and net[0].padding == "same" and net[0].padding_mode == "reflect"
+    assert densify_(net)[0].padding_mode == "reflect"
+
+
+def test_bad_config_type_rejected():
     with pytest.raises(NmsatError, match="dict"):
         sparsify_(_net(), {"method": "bdwp"})
     with pytest.raises(NmsatError, match="Linear"):

@@ -1,8 +1,6 @@
 """Workload extraction: GEMM shapes per the trace convention, sparsity per method, MACs vs analytic and
 published forward counts."""
 
-import time
-
 import pytest
 import torch
 from torch import nn
@@ -95,19 +93,13 @@ def test_training_step_macs_are_three_forwards_minus_the_stem_bp():
     assert macs["WG"][0] == macs["FF"][0] and macs["BP"][0] == macs["FF"][0] - stem.macs
 
 
-def test_all_models_all_inputs_and_fast():
+def test_all_models_all_inputs_round_trip():
+    # Extraction speed is measured by benchmarks/bench_workload.py, not asserted here (shared machine).
     for name in MODELS:
         for input in ("cifar", "imagenet") + (("digits",) if name in ("mlp", "digits_cnn") else ()):
             t = model_trace(name, input, 4, "bdwp", "2:8")
-            assert from_json(t.to_json()).gemms == t.gemms
-    best = min(_timed(lambda: model_trace("resnet50", "imagenet", 32)) for _ in range(3))
-    assert best < 1.0
-
-
-def _timed(f):
-    start = time.perf_counter()
-    f()
-    return time.perf_counter() - start
+            back = from_json(t.to_json())
+            assert back.gemms == t.gemms and back.nongemm == t.nongemm and t.nongemm
 
 
 def test_real_module_is_left_untouched():

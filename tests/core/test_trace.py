@@ -17,7 +17,9 @@ def _trace():
              trace.Gemm("conv1", "BP", 512, 72, 6, NMPattern(2, 4)),
              trace.Gemm("conv1", "WG", 6, 72, 512, im2col=(1.0, 9.0, 1.0)),
              trace.Gemm("attn", "FF", 64, 64, 16, count=4))
-    return trace.Trace("toy", "bdwp", NMPattern(2, 4), 8, gemms, step=3, masks=masks)
+    nongemm = (trace.NonGemm("bn1", "FF", "native_batch_norm", 4608, 4608, 36864),
+               trace.NonGemm("bn1", "BP", "native_batch_norm_backward", 9216, 4608, 55296))
+    return trace.Trace("toy", "bdwp", NMPattern(2, 4), 8, gemms, step=3, masks=masks, nongemm=nongemm)
 
 
 def test_round_trip_with_masks(tmp_path):
@@ -26,9 +28,19 @@ def test_round_trip_with_masks(tmp_path):
     t.save(path)
     back = trace.load(path)
     assert back.gemms == t.gemms and back.pattern == t.pattern and back.step == 3
+    assert back.nongemm == t.nongemm and back.nongemm[1].elements == 9216
     for kind in ("ff", "bp"):
         assert np.array_equal(back.masks["conv1"][kind], t.masks["conv1"][kind])
     assert t.gemms[3].macs == 64 * 64 * 16 * 4
+
+
+def test_version_1_file_loads_without_nongemm():
+    obj = json.loads(_trace().to_json())
+    assert obj["version"] == 2
+    obj["version"] = 1
+    del obj["nongemm"]
+    back = trace.from_json(json.dumps(obj))
+    assert back.gemms == _trace().gemms and back.nongemm == ()
 
 
 def _mutate(change):
@@ -38,7 +50,12 @@ def _mutate(change):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda o: o.update(version=2), "unsupported trace version 2"),
+    (lambda o: o.update(version=3), "unsupported trace version 3"),
+    (lambda o: o.update(version=True), "unsupported trace version True"),
+    (lambda o: o.pop("nongemm"), "missing key 'nongemm'"),
+    (lambda o: o["nongemm"][1].update(bytes=-5), r"nongemm\[1\].bytes: must be an int >= 0, got -5"),
+    (lambda o: o["nongemm"][0].update({"pass": "WG"}), r"nongemm\[0\].pass: unknown pass 'WG'"),
+    (lambda o: o["nongemm"].append(7), r"nongemm\[2\]: expected an object"),
     (lambda o: o.update(schema="x"), "not an nmsat trace"),
     (lambda o: o.update(method="magic"), "unknown method 'magic'"),
     (lambda o: o["gemms"][1].update(m=-1), r"gemms\[1\].m: must be a positive int, got -1"),

@@ -58,3 +58,15 @@ def test_bad_config_exit_2(trace_file, tmp_path):
     bad.write_text("[array]\nrows = -1\n")
     out = run("--trace", str(trace_file), "--config", str(bad))
     assert out.returncode == 2 and "rows" in out.stderr and out.stderr.strip().count("\n") == 0
+
+
+def test_vector_unit_is_off_unless_asked(tmp_path):
+    path = tmp_path / "user.json"
+    with_ops = run("--model", "resnet9", "--batch", "2", "--vector-unit")
+    plain = run("--model", "resnet9", "--batch", "2")
+    assert with_ops.returncode == 0 and plain.returncode == 0, with_ops.stderr + plain.stderr
+    assert "vector unit (projected" in with_ops.stdout and "vector" not in plain.stdout
+    cycles = [int(o.stdout.split(": ")[1].split(" cycles")[0].replace(",", "")) for o in (plain, with_ops)]
+    assert cycles[1] > cycles[0]
+    path.write_text("[vector]\nenabled = true\n")
+    assert "vector unit (projected" in run("--model", "resnet9", "--batch", "2", "--config", str(path)).stdout
