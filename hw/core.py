@@ -18,10 +18,10 @@ from nmsat.hw.memory.axi import axi_signature
 from nmsat.hw.memory.read_dma import ReadDMA
 from nmsat.hw.memory.write_dma import WriteDMA
 
-READ_CHANNELS = ("araddr", "arlen", "arsize", "arburst", "arvalid", "arready", "rdata", "rresp", "rlast",
-                 "rvalid", "rready")
-WRITE_CHANNELS = ("awaddr", "awlen", "awsize", "awburst", "awvalid", "awready", "wdata", "wstrb", "wlast",
-                  "wvalid", "wready", "bresp", "bvalid", "bready")
+READ_CHANNELS = ("arid", "rid", "araddr", "arlen", "arsize", "arburst", "arvalid", "arready", "rdata", "rresp",
+                 "rlast", "rvalid", "rready")
+WRITE_CHANNELS = ("awid", "bid", "awaddr", "awlen", "awsize", "awburst", "awvalid", "awready", "wdata", "wstrb",
+                  "wlast", "wvalid", "wready", "bresp", "bvalid", "bready")
 
 
 class Core(wiring.Component):
@@ -52,10 +52,10 @@ class Core(wiring.Component):
         ]
         for name in READ_CHANNELS:
             a, b = getattr(self.axi, name), getattr(reader.axi, name)
-            m.d.comb += (b.eq(a) if name in ("arready", "rdata", "rresp", "rlast", "rvalid") else a.eq(b))
+            m.d.comb += (b.eq(a) if name in ("arready", "rid", "rdata", "rresp", "rlast", "rvalid") else a.eq(b))
         for name in WRITE_CHANNELS:
             a, b = getattr(self.axi, name), getattr(writer.axi, name)
-            m.d.comb += (b.eq(a) if name in ("awready", "wready", "bresp", "bvalid") else a.eq(b))
+            m.d.comb += (b.eq(a) if name in ("awready", "wready", "bid", "bresp", "bvalid") else a.eq(b))
 
         m.submodules.wmem = wmem = Memory(shape=p.w_row_bits, depth=2 * p.w_depth, init=[])
         m.submodules.amem = amem = Memory(shape=p.a_row_bits, depth=2 * p.a_depth, init=[])

@@ -1,4 +1,5 @@
-"""The AXI4 manager port of the core (no IDs, no locks, caches or QoS: every transfer uses ID 0).
+"""The AXI4 manager port of the core (1-bit IDs, always 0, so every transfer is in order; no lock, cache, prot,
+QoS, region or user signals).
 
 Port names are ``axi__<signal>`` in the Verilog (``axi__araddr``, ``axi__rvalid``, ...), the names
 cocotbext-axi's ``AxiBus.from_prefix(dut, "axi_")`` looks for. Bursts are INCR, full width
@@ -15,13 +16,13 @@ def axi_signature(bus_bytes):
     """AXI4 manager signature (Out = driven by the core) for a `bus_bytes`-byte data bus."""
     bits = 8 * bus_bytes
     return wiring.Signature({
-        "araddr": Out(ADDR_WIDTH), "arlen": Out(8), "arsize": Out(3), "arburst": Out(2),
+        "arid": Out(1), "araddr": Out(ADDR_WIDTH), "arlen": Out(8), "arsize": Out(3), "arburst": Out(2),
         "arvalid": Out(1), "arready": In(1),
-        "rdata": In(bits), "rresp": In(2), "rlast": In(1), "rvalid": In(1), "rready": Out(1),
-        "awaddr": Out(ADDR_WIDTH), "awlen": Out(8), "awsize": Out(3), "awburst": Out(2),
+        "rid": In(1), "rdata": In(bits), "rresp": In(2), "rlast": In(1), "rvalid": In(1), "rready": Out(1),
+        "awid": Out(1), "awaddr": Out(ADDR_WIDTH), "awlen": Out(8), "awsize": Out(3), "awburst": Out(2),
         "awvalid": Out(1), "awready": In(1),
         "wdata": Out(bits), "wstrb": Out(bus_bytes), "wlast": Out(1), "wvalid": Out(1), "wready": In(1),
-        "bresp": In(2), "bvalid": In(1), "bready": Out(1),
+        "bid": In(1), "bresp": In(2), "bvalid": In(1), "bready": Out(1),
     })
 
 
