@@ -122,13 +122,15 @@ class ProjectionConfig:
 
     With ``enabled``: output-stationary and the other WS loop orders are searched too, memory is a bandwidth
     of ``dram_gbps`` with ``double_buffer`` overlap, convolution operands are fetched as the stored tensors
-    (``onchip_im2col``), and the FP32 weight update and top-N re-pruning are charged on their own units.
+    (``onchip_im2col``), and with ``update_topn`` the FP32 weight update and top-N re-pruning are charged on
+    their own units.
     """
 
     enabled: bool
     dram_gbps: float
     double_buffer: bool
     onchip_im2col: bool
+    update_topn: bool
 
     def __post_init__(self):
         _positive("projection", dram_gbps=self.dram_gbps)

@@ -70,6 +70,39 @@ def speedups(cfg, models=SPEEDUP_MODELS, patterns=SPEEDUP_PATTERNS, batch=32, pr
     return rows
 
 
+PREVIOUS_SPADS = {"act_spad_kib": 512, "out_spad_kib": 256}  # the default before the GEMM engine
+PROJECTION_STEPS = (
+    ("projected model, the previous default scratchpads (512 / 256 KiB)", {}),
+    ("projected model (every assumption on)", {}),
+    ("- on-chip im2col (A read as the GEMM sees it)", {"onchip_im2col": False}),
+    ("- DRAM bandwidth: one AXI4 port", {"onchip_im2col": False, "dram_gbps": None}),
+    ("- weight-update and top-N units", {"onchip_im2col": False, "dram_gbps": None, "update_topn": False}),
+)
+
+
+def projection_steps(cfg, models=SPEEDUP_MODELS, pattern="2:8", batch=32):
+    """BDWP speedup over dense per model as the projected model's assumptions are taken away one at a
+    time, ending with the generated hardware (the RTL's GEMM engine): one row per step."""
+    traces = {(m, s, meth): workload(m, s, batch, meth, None if meth == "dense" else pattern)
+              for m, s in models for meth in ("dense", "bdwp")}
+    steps = []
+    for i, (label, changes) in enumerate(PROJECTION_STEPS):
+        if changes.get("dram_gbps", 0) is None:
+            changes = {**changes, "dram_gbps": cfg.memory.gbps(cfg.array.clock_mhz)}
+        memory = PREVIOUS_SPADS if i == 0 else {}
+        steps.append((label, cfg.replace(projection={"enabled": True, **changes}, memory=memory)))
+    steps.append(("= generated hardware (WS GEMM engine, ping-pong banks, exact cycles)", cfg))
+    rows = []
+    for label, c in steps:
+        row = {"step": label}
+        for m, s in models:
+            dense = simulate(traces[(m, s, "dense")], c, "dense", "best", True).total_cycles
+            row[m] = dense / simulate(traces[(m, s, "bdwp")], c, "bdwp", "best", True).total_cycles
+        row["mean"] = statistics.fmean(row[m] for m, _ in models)
+        rows.append(row)
+    return rows
+
+
 def pass_breakdown(cfg, trace_by_mode):
     """Cycles, ideal cycles and utilization per pass (FF, BP, WG) for each mode: why the speedup is what it is.
 
@@ -147,5 +180,5 @@ def sim_speed(path):
         raise NmsatError(f"benchmark results {str(path)!r}: not valid JSON ({e.msg})") from None
 
 
-__all__ = ["COMPONENTS", "accuracy", "energy", "nongemm", "pass_breakdown", "schedules", "sim_speed", "speedups",
-           "time_breakdown"]
+__all__ = ["COMPONENTS", "accuracy", "energy", "nongemm", "pass_breakdown", "projection_steps", "schedules",
+           "sim_speed", "speedups", "time_breakdown"]

@@ -71,6 +71,8 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     say(f"simulating training steps of {', '.join(m for m, _ in models)} x {', '.join(collect.SPEEDUP_PATTERNS)}: "
         "dense, SR-STE, BDWP")
     speed = collect.speedups(cfg, models=models)
+    say("taking the projected model's assumptions away one at a time (BDWP 2:8 speedups)")
+    steps = collect.projection_steps(cfg, models=models)
     say("non-GEMM work of the same models on the projected vector unit (BDWP 2:8 vs dense)")
     nongemm = collect.nongemm(cfg, models=models)
     traces = workload_traces()
@@ -85,5 +87,5 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
                 "epochs": epochs, "batch": 32, "RTL cases": rtl_cases, "RTL seed": 0,
                 "RTL/area config": hw_cfg.name}
     say(f"writing the report to {out}/")
-    return build_report(out, cfg, acc, speed, passes, energy, sched, layer_time, rtl, area_data,
+    return build_report(out, cfg, acc, speed, steps, passes, energy, sched, layer_time, rtl, area_data,
                         collect.sim_speed(SPEED_RESULTS), settings, nongemm)
