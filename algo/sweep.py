@@ -4,8 +4,8 @@ import json
 import statistics
 from pathlib import Path
 
-from nmsat import atomic
-from nmsat.algo.train import train
+from nmsat import atomic, checks
+from nmsat.algo.train import TRAINABLE, train
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 from nmsat.trace import METHODS
@@ -42,6 +42,11 @@ def accuracy_sweep(out_dir, models=("digits_cnn",), methods=METHODS, patterns=("
     and ``accuracy_summary.json`` (mean / std per cell) in `out_dir`; returns the path of ``accuracy.csv``.
     """
     out = Path(out_dir)
+    for model in models:
+        if model not in TRAINABLE:
+            raise NmsatError(f"unknown model {model!r} (use {', '.join(TRAINABLE)})")
+    for seed in seeds:  # all checked before the first run writes anything
+        checks.integer("seed", seed, 0, checks.MAX_SEED)
     cells = list(_cells(models, methods, patterns))
     rows = []
     for model, method, pattern in cells:

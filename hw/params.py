@@ -5,6 +5,12 @@ from dataclasses import dataclass
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 
+# Largest core `nmsat verilog` and `nmsat area` build: Verilog generation grows with the PE count and the
+# scratchpad size (one run each on the 2-core project machine: 4x4 with 2.3 KiB of scratchpads 5 s; 16x16
+# with 38 KiB 45 s, 0.4 GB; 4x4 with 1280 KiB 33 s, 0.6 GB; the 32x32 default did not finish in 120 s).
+MAX_BUILD_PES = 256
+MAX_BUILD_SPAD_KIB = 1280
+
 
 @dataclass(frozen=True)
 class CoreParams:
@@ -110,3 +116,16 @@ def core_params(cfg):
                              f"array, the RTL needs at least rows = {a.rows}")
     return CoreParams(**{**p.__dict__, "w_depth": depths["weight_spad_kib"],
                          "a_depth": depths["act_spad_kib"], "o_depth": depths["out_spad_kib"]})
+
+
+def check_buildable(params):
+    """Raise `NmsatError` if the core is larger than `MAX_BUILD_PES` PEs or `MAX_BUILD_SPAD_KIB` of scratchpads."""
+    pes = params.rows * params.cols
+    if pes > MAX_BUILD_PES:
+        raise NmsatError(f"a {params.rows}x{params.cols} array ({pes} PEs) is too big to build here (limit "
+                         f"{MAX_BUILD_PES} PEs, e.g. 16x16); use a smaller config such as 'hw-small'")
+    kib = (params.w_depth * params.w_row_bits + params.a_depth * params.a_row_bits
+           + params.o_depth * params.o_row_bits) / 8192
+    if kib > MAX_BUILD_SPAD_KIB:
+        raise NmsatError(f"scratchpads of {kib:g} KiB are too big to build here (limit {MAX_BUILD_SPAD_KIB} KiB); "
+                         "use a smaller config such as 'hw-small'")

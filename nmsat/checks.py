@@ -39,8 +39,10 @@ def number(name, value, lo=None, hi=None, positive=False):
     require(math.isfinite(value), f"{name} = {value!r}: must be finite")
     require(value == 0 or abs(value) >= sys.float_info.min, f"{name} = {value!r}: denormal (too close to 0)")
     require(not positive or value > 0, f"{name} = {value!r}: must be > 0")
-    require(lo is None or value >= lo, f"{name} = {value!r}: must be >= {lo:g}")
-    require(hi is None or value <= hi, f"{name} = {value!r}: must be <= {hi:g}")
+    if lo is not None:
+        require(value >= lo, f"{name} = {value!r}: must be >= {lo:g}")
+    if hi is not None:
+        require(value <= hi, f"{name} = {value!r}: must be <= {hi:g}")
     return value
 
 
@@ -75,3 +77,15 @@ def _numpy_int(value):
 def _numpy_float(value):
     np = sys.modules.get("numpy")
     return np is not None and isinstance(value, np.integer | np.floating)
+
+
+def training(epochs, batch, lr, decay, interval, threads, seeds=()):
+    """Check training options (shared by `nmsat.algo.train.train` and the CLI, which checks before
+    importing torch); return them normalized."""
+    for seed in seeds:
+        integer("seed", seed, 0, MAX_SEED)
+    return {"epochs": integer("epochs", epochs, 1, 100_000), "batch": integer("batch", batch, 1, 2**20),
+            "lr": number("learning rate (--lr)", lr, hi=1e3, positive=True),
+            "decay": number("SR-STE decay (--decay)", decay, 0.0, 1e3),
+            "interval": integer("mask-update interval", interval, 1, 2**31),
+            "threads": integer("threads", threads, 1, 256)}

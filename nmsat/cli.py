@@ -1,13 +1,21 @@
-"""The `nmsat` command line. Each subcommand lives in `nmsat/commands/<name>.py` as `command`."""
+"""The `nmsat` command line. Each subcommand lives in `nmsat/commands/<name>.py` as `command`.
+
+Exit codes: 0 success; 2 bad input or an output that cannot be written (one line on stderr naming the
+value or path and the reason); 130 interrupted by Ctrl-C, 143 by SIGTERM (temporary files removed).
+"""
 
 import importlib
 import pkgutil
+import signal
 import sys
 
 import click
 
 from nmsat import __version__, commands
 from nmsat.errors import NmsatError
+
+USAGE = "usage: nmsat COMMAND [OPTIONS]  (commands: {}; `nmsat --help` for more)"
+_signal = []  # the signal that interrupted this run, if any
 
 
 class _Commands(click.Group):
@@ -28,20 +36,43 @@ def cli():
     """nmsat: train with N:M sparsity, simulate the accelerator, generate verified Verilog."""
 
 
+def _on_signal(signum, frame):
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so `finally` blocks remove temporary files."""
+    _signal.append(signum)
+    raise KeyboardInterrupt
+
+
+def _exit(code, msg=None):
+    if msg:
+        click.echo(f"nmsat: {msg}", err=True)
+    sys.exit(code)
+
+
 def main(argv=None):
-    """Entry point: bad input becomes one line on stderr and exit code 2."""
+    """Entry point: bad input becomes one line on stderr and exit code 2; an interrupt exits 128 + signal."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _on_signal)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        _exit(2, USAGE.format(", ".join(cli.list_commands(None))))
     try:
-        cli.main(args=argv, prog_name="nmsat", standalone_mode=False)
+        cli.main(args=args, prog_name="nmsat", standalone_mode=False)
     except NmsatError as e:
-        click.echo(f"nmsat: error: {e}", err=True)
-        sys.exit(2)
+        _exit(2, f"error: {e}")
     except click.exceptions.Abort:
-        click.echo("nmsat: aborted", err=True)
-        sys.exit(130)
+        _exit(128 + (_signal[0] if _signal else signal.SIGINT), "interrupted")
     except click.ClickException as e:
-        click.echo(f"nmsat: error: {e.format_message()}", err=True)
-        sys.exit(e.exit_code)
-    sys.exit(0)
+        _exit(e.exit_code, f"error: {e.format_message()}")
+    except OSError as e:
+        if _signal:  # an interrupt inside C code (e.g. while importing torch) can surface as another error
+            _exit(128 + _signal[0], "interrupted")
+        where = f"{e.filename!r}: " if e.filename else ""
+        _exit(2, f"error: {where}{e.strerror or e}")
+    except Exception:
+        if _signal:
+            _exit(128 + _signal[0], "interrupted")
+        raise
+    _exit(0)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 import click
 
+from nmsat import atomic
 from nmsat.algo.models import INPUTS, MODELS
 from nmsat.algo.workload import macs_by_pass, model_trace
 from nmsat.atomic import csv_text
-from nmsat.trace import METHODS
+from nmsat.trace import MAX_BATCH, METHODS
 
 
 def _rows(trace):
@@ -37,7 +38,7 @@ def _summary(trace):
 @click.command("workload")
 @click.argument("model", type=click.Choice(list(MODELS)))
 @click.option("--input", "input_", type=click.Choice(list(INPUTS)), default="cifar", show_default=True)
-@click.option("--batch", type=int, default=32, show_default=True)
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=32, show_default=True)
 @click.option("--method", type=click.Choice(list(METHODS)), default="bdwp", show_default=True)
 @click.option("--pattern", default="2:8", show_default=True, help="N:M pattern (ignored by dense).")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="Write the trace JSON here.")
@@ -45,6 +46,8 @@ def _summary(trace):
               show_default=True)
 def command(model, input_, batch, method, pattern, out, fmt):
     """List the FF / BP / WG GEMMs of one training step of MODEL (meta tensors: no compute)."""
+    if out is not None:
+        atomic.check_output(out)
     trace = model_trace(model, input_, batch, method, pattern)
     if out:
         trace.save(out)
