@@ -48,31 +48,38 @@ def _exit(code, msg=None):
     sys.exit(code)
 
 
-def main(argv=None):
-    """Entry point: bad input becomes one line on stderr and exit code 2; an interrupt exits 128 + signal."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _on_signal)
-    args = sys.argv[1:] if argv is None else list(argv)
-    if not args:
-        _exit(2, USAGE.format(", ".join(cli.list_commands(None))))
+def guarded(fn):
+    """Run `fn` under the CLI's rules and exit: `NmsatError` and unusable outputs -> one line, exit 2;
+    Ctrl-C / SIGTERM -> "nmsat: interrupted", exit 128 + signal, after `finally` blocks have cleaned up."""
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _signal.clear()
     try:
-        cli.main(args=args, prog_name="nmsat", standalone_mode=False)
+        fn()
     except NmsatError as e:
         _exit(2, f"error: {e}")
-    except click.exceptions.Abort:
+    except (KeyboardInterrupt, click.exceptions.Abort):
         _exit(128 + (_signal[0] if _signal else signal.SIGINT), "interrupted")
     except click.ClickException as e:
         _exit(e.exit_code, f"error: {e.format_message()}")
-    except OSError as e:
-        if _signal:  # an interrupt inside C code (e.g. while importing torch) can surface as another error
+    except Exception as e:
+        if _signal:  # an interrupt inside C code (e.g. while torch loads) can surface as another error
             _exit(128 + _signal[0], "interrupted")
-        where = f"{e.filename!r}: " if e.filename else ""
-        _exit(2, f"error: {where}{e.strerror or e}")
-    except Exception:
-        if _signal:
-            _exit(128 + _signal[0], "interrupted")
+        if isinstance(e, OSError):
+            where = f"{e.filename!r}: " if e.filename else ""
+            _exit(2, f"error: {where}{e.strerror or e}")
         raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     _exit(0)
+
+
+def main(argv=None):
+    """Entry point: see the module docstring for exit codes; no arguments prints a one-line usage."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        _exit(2, USAGE.format(", ".join(cli.list_commands(None))))
+    guarded(lambda: cli.main(args=args, prog_name="nmsat", standalone_mode=False))
 
 
 if __name__ == "__main__":
