@@ -61,7 +61,7 @@ def test_report_cli_writes_the_folder_and_rejects_bad_input(tmp_path):
     acc.write_text("model,method,pattern,seed,test_acc\ncnn,dense,dense,0,0.97\n")
     run = [sys.executable, "-m", "nmsat", "report", "-o", str(tmp_path / "r"), "--accuracy", str(acc),
            "--rtl-cases", "0", "--no-area", "--model", "resnet9"]
-    out = subprocess.run(run, capture_output=True, text=True)
+    out = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path)  # outside the repository
     assert out.returncode == 0, out.stderr
     assert "BDWP 2:8 mean simulated training speedup" in out.stdout and (tmp_path / "r" / "speedup.png").exists()
     bad = subprocess.run([*run[:-2], "--config", str(tmp_path / "missing.toml")], capture_output=True, text=True)
