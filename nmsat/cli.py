@@ -33,7 +33,11 @@ class _Commands(click.Group):
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nmsat")
 def cli():
-    """nmsat: train with N:M sparsity, simulate the accelerator, generate verified Verilog."""
+    """nmsat: train with N:M sparsity, simulate the accelerator, generate verified Verilog.
+
+    Exit codes: 0 success; 2 bad input or an output that cannot be written (one line naming it);
+    130 Ctrl-C; 143 SIGTERM. --config takes a TOML file or a shipped name (default, hw-small).
+    """
 
 
 def _on_signal(signum, frame):

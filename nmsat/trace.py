@@ -60,14 +60,15 @@ class Gemm:
     def __post_init__(self):
         checks.text("gemm layer", self.layer)
         require(self.pass_ in PASSES, f"gemm pass {self.pass_!r}: unknown (use FF, BP or WG)")
+        name = f"gemm {self.layer} {self.pass_}"
         for key in ("m", "n", "k", "count"):
-            object.__setattr__(self, key, integer(f"gemm {key}", getattr(self, key), 1, MAX_DIM))
+            object.__setattr__(self, key, integer(f"{name} {key}", getattr(self, key), 1, MAX_DIM))
         if self.sparse is not None:
             object.__setattr__(self, "sparse", NMPattern.parse(self.sparse))
         f = self.im2col
         require(isinstance(f, list | tuple) and len(f) == 3,
-                f"gemm im2col = {f!r}: expected three numbers >= 1 (A, B, Y)")
-        object.__setattr__(self, "im2col", tuple(number("gemm im2col", x, 1.0, MAX_IM2COL) for x in f))
+                f"{name} im2col = {f!r}: expected three numbers >= 1 (A, B, Y)")
+        object.__setattr__(self, "im2col", tuple(number(f"{name} im2col", x, 1.0, MAX_IM2COL) for x in f))
 
     @property
     def macs(self):

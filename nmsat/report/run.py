@@ -55,8 +55,8 @@ def area_rows(hw_cfg, enabled):
         return None
     from nmsat.hw.area import area_report
 
-    say("synthesising the PE and array with Yosys (dense-only and dense + N:M)")
-    return area_report(hw_cfg)
+    say("synthesising the PE and array with Yosys (dense-only and dense + N:M), and the whole core flat")
+    return area_report(hw_cfg, whole=True)
 
 
 def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=SIM_BATCH):

@@ -184,3 +184,17 @@ def test_ctrl_c_early_in_train_exits_130_without_traceback(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err and err.strip() == "nmsat: interrupted", err
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(atomic.TEMP_PREFIX)]
+
+
+def test_report_refuses_a_readme_that_is_a_directory(work, capsys):
+    (work / "r" / "README.md").mkdir(parents=True)
+    code, _, err = run_cli(capsys, "report", "-o", "r", "--accuracy", "t.json", "--no-area", "--rtl-cases", "0")
+    assert code == 2 and err.count("\n") == 1 and "README.md': is a directory" in err
+    assert files(work / "r") == ["README.md"]
+
+
+def test_a_stale_temp_file_from_a_killed_run_is_not_in_the_way(work, capsys):
+    stale = work / f"{atomic.TEMP_PREFIX}0badf00d.tmp"
+    stale.write_text("left by SIGKILL")
+    assert run_cli(capsys, "simulate", "--trace", "t.json", "-o", "out.csv")[0] == 0
+    assert (work / "out.csv").read_text().startswith("layer,") and stale.read_text() == "left by SIGKILL"
