@@ -118,3 +118,24 @@ def test_settings_state_the_batch_the_sweep_trains_at(tmp_path, monkeypatch):
     assert seen["batch"] == run.TRAIN_BATCH
     assert f"training batch = {seen['batch']}" in text and f"simulated batch = {run.SIM_BATCH}" in text
     assert ", ".join(f"{k}={v}" for k, v in PINNED.items()) in text
+
+
+def test_area_section_shows_flat_core_and_lut_ram_columns():
+    from nmsat.report.build import AREA_CELLS, AREA_FLAT, AREA_SPLIT, _area_section
+
+    def variant(scale):
+        cells = {c: scale for c in AREA_CELLS}
+        v = {"pe": cells, "core": {**cells, "lut": 100 * scale}, "total": cells, "topn": cells,
+             "core_whole": {**cells, "lut": 80 * scale}}
+        for group, part, _ in AREA_SPLIT:
+            v.setdefault(group, {})[part] = cells
+        return v
+
+    dense, nm = variant(1), variant(2)
+    area = {"target": "xilinx", "config": "toy", "rows": 2, "cols": 2, "mults_per_pe": 4, "data_width": 8,
+            "patterns": ["2:4"], "topn_lanes": 2, "dense": dense, "nm": nm,
+            "overhead_pct": {k: {c: 100.0 * (nm[k][c] - dense[k][c]) / dense[k][c] for c in AREA_CELLS}
+                             for k in ("pe", "core", "total", "core_whole")}}
+    text = _area_section(area)
+    assert AREA_FLAT in text and "| lut_mem | muxf |" in text
+    assert "the flat synthesis of the whole core at +100.0%" in text
