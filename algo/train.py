@@ -113,6 +113,9 @@ def _train(model, cfg, seed, epochs, batch, lr, out_dir, progress):
         atomic.write_csv(out / "metrics.csv", rows)
         atomic.write_text(out / "metrics.json", json.dumps(_json_safe(result), indent=2, allow_nan=False))
         with atomic.atomic_path(out / "checkpoint.pt") as tmp:
-            torch.save({"state_dict": net.state_dict(), "config": cfg.__dict__, "model": model,
-                        "epoch": epochs}, tmp)
+            try:
+                torch.save({"state_dict": net.state_dict(), "config": cfg.__dict__, "model": model,
+                            "epoch": epochs}, tmp)
+            except RuntimeError as e:  # torch's writer reports a full disk as RuntimeError
+                raise NmsatError(f"cannot write {str(out / 'checkpoint.pt')!r}: {str(e).splitlines()[0]}") from None
     return result

@@ -49,3 +49,28 @@ def test_diverged_metrics_stay_valid_json():
 def test_nmconfig_refuses_infinite_decay():
     with pytest.raises(NmsatError, match="finite"):
         NMConfig("srste", 2, 8, math.inf)
+
+
+@pytest.mark.parametrize("fault", ["torch.save", "os.write"])
+def test_full_disk_while_saving_a_run_is_one_line(tmp_path, monkeypatch, fault):
+    import errno
+    import os
+
+    import torch
+
+    from nmsat import atomic
+
+    def full(*args, **kwargs):
+        if fault == "torch.save":
+            raise RuntimeError("[enforce fail at inline_container.cc] . PytorchStreamWriter failed writing file")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if fault == "torch.save":
+        monkeypatch.setattr(torch, "save", full)
+    else:
+        monkeypatch.setattr(atomic.os, "write", full)
+    with pytest.raises(NmsatError, match="cannot write '.*(checkpoint.pt|trace_first.json)'") as e:
+        train("mlp", "bdwp", "2:8", epochs=1, out_dir=tmp_path / "run")
+    monkeypatch.undo()
+    assert "\n" not in str(e.value)
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(atomic.TEMP_PREFIX)]

@@ -198,3 +198,10 @@ def test_a_stale_temp_file_from_a_killed_run_is_not_in_the_way(work, capsys):
     stale.write_text("left by SIGKILL")
     assert run_cli(capsys, "simulate", "--trace", "t.json", "-o", "out.csv")[0] == 0
     assert (work / "out.csv").read_text().startswith("layer,") and stale.read_text() == "left by SIGKILL"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_folder_is_one_line(work, capsys):
+    (work / "ro").mkdir(mode=0o500)
+    code, _, err = run_cli(capsys, "simulate", "--trace", "t.json", "-o", "ro/out.csv")
+    assert code == 2 and err.count("\n") == 1 and "permission denied in 'ro'" in err
