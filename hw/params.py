@@ -6,8 +6,9 @@ from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 
 # Largest core `nmsat verilog` and `nmsat area` build: Verilog generation grows with the PE count and the
-# scratchpad size (one run each on the 2-core project machine: 4x4 with 2.3 KiB of scratchpads 5 s; 16x16
-# with 38 KiB 45 s, 0.4 GB; 4x4 with 1280 KiB 33 s, 0.6 GB; the 32x32 default did not finish in 120 s).
+# scratchpad size. One run each on the 2-core project machine (load 1.5-3.5): 4x4 with 2.3 KiB of
+# scratchpads 5 s; 16x16 with 38 KiB 45 s, 0.4 GB; 4x4 with 1280 KiB 33 s, 0.6 GB; the 32x32 default
+# (1280 KiB) did not finish in 120 s. Ctrl-C stopped the 16x16 build within 3 s.
 MAX_BUILD_PES = 256
 MAX_BUILD_SPAD_KIB = 1280
 
