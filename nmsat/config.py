@@ -11,7 +11,8 @@ from pathlib import Path
 
 import tomli_w
 
-from nmsat.checks import integer, number, read_input, text
+from nmsat import checks
+from nmsat.checks import integer, number, read_input
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 
@@ -165,7 +166,7 @@ class AcceleratorConfig:
     energy: EnergyConfig
 
     def __post_init__(self):
-        text("config name", self.name, 200)
+        checks.text("config name", self.name, 200)
         for section, cls in _SECTIONS.items():
             _require(isinstance(getattr(self, section), cls), f"config [{section}]: expected a {cls.__name__}")
 
@@ -208,7 +209,7 @@ def from_dict(data):
         raise NmsatError(f"config: expected a table, got {type(data).__name__}")
     for key in data:
         _require(key == "name" or key in _SECTIONS, f"config: unknown section or key {key!r}")
-    name = text("config name", data.get("name", "custom"), 200)
+    name = checks.text("config name", data.get("name", "custom"), 200)
     sections = {s: _build_section(s, cls, data.get(s, {})) for s, cls in _SECTIONS.items()}
     return AcceleratorConfig(name=name, **sections)
 

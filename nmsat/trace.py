@@ -93,9 +93,9 @@ class Trace:
         require(self.method in METHODS, f"trace method {self.method!r}: unknown (use {', '.join(METHODS)})")
         if self.pattern is not None:
             object.__setattr__(self, "pattern", NMPattern.parse(self.pattern))
-        integer("trace batch", self.batch, 1, MAX_BATCH)
+        object.__setattr__(self, "batch", integer("trace batch", self.batch, 1, MAX_BATCH))
         if self.step is not None:
-            integer("trace step", self.step, 0, 2**63 - 1)
+            object.__setattr__(self, "step", integer("trace step", self.step, 0, 2**63 - 1))
         require(isinstance(self.gemms, list | tuple), f"trace gemms: expected a list, got {type(self.gemms).__name__}")
         object.__setattr__(self, "gemms", tuple(self.gemms))
         require(len(self.gemms) > 0, "trace gemms: empty (a training step has at least one GEMM)")
@@ -257,11 +257,11 @@ def from_json(text, source="trace"):
             _bad(f"{source}.masks.{layer}", "expected an object with keys 'ff' and/or 'bp'")
         decoded[layer] = {k: _decode_mask(v, f"{source}.masks.{layer}.{k}") for k, v in kinds.items()}
     parsed = tuple(_gemm(g, f"{source}.gemms[{i}]") for i, g in enumerate(gemms))
+    model, step = _get(obj, "model", str, source), _get(obj, "step", int, source, optional=True)
+    pattern = _pattern(_get(obj, "pattern", str, source, optional=True), f"{source}.pattern")
     try:
-        return Trace(
-            model=_get(obj, "model", str, source), method=method,
-            pattern=_pattern(_get(obj, "pattern", str, source, optional=True), f"{source}.pattern"),
-            batch=batch, step=_get(obj, "step", int, source, optional=True), gemms=parsed, masks=decoded)
+        return Trace(model=model, method=method, pattern=pattern, batch=batch, step=step, gemms=parsed,
+                     masks=decoded)
     except NmsatError as e:
         raise NmsatError(f"{source}: {e}") from None
 
