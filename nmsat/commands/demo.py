@@ -9,7 +9,7 @@ from nmsat.config import load_config
 from nmsat.determinism import pin_cpu_kernels
 from nmsat.report.build import REPORT_FILES
 from nmsat.report.collect import accuracy
-from nmsat.report.run import make_report, say, workload_traces
+from nmsat.report.run import SIM_BATCH, make_report, say, workload_traces
 
 DEMO_MODELS = (("resnet18", "cifar"), ("resnet9", "cifar"))
 
@@ -62,8 +62,8 @@ def command(ctx, out_dir, config_path, hw_config, seeds, epochs, rtl_cases):
     acc_csv, trace_path = _train(out / "train", tuple(range(seeds)), epochs)
     real = trace.load(trace_path)
     say(f"replaying the real BDWP 2:8 masks of {trace_path} on the {cfg.array.rows}x{cfg.array.cols} array")
-    digits = _simulate(cfg, {m: real for m in ("dense", "srste", "bdwp")}, "digits CNN step (batch 64)")
-    resnet = _simulate(cfg, workload_traces(), "ResNet-18 CIFAR step (batch 32)")
+    digits = _simulate(cfg, {m: real for m in ("dense", "srste", "bdwp")}, f"digits CNN step (batch {real.batch})")
+    resnet = _simulate(cfg, workload_traces(), f"ResNet-18 CIFAR step (batch {SIM_BATCH})")
     say(f"writing Verilog of the {hw_cfg.array.rows}x{hw_cfg.array.cols} array to {out / 'verilog'}/")
     ctx.invoke(verilog, config_file=hw_config, out_dir=str(out / "verilog"))
     headline = make_report(out / "report", cfg, accuracy_csv=acc_csv, seeds=seeds, epochs=epochs, rtl_cases=rtl_cases,
