@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from nmsat import atomic, checks
+from nmsat import atomic, checks, interrupt
 from nmsat.algo.data import digits
 from nmsat.algo.layers import layer_masks, sparsify_
 from nmsat.algo.models import build_model, input_shape
@@ -86,6 +86,7 @@ def _train(model, cfg, seed, epochs, batch, lr, out_dir, progress):
     label = "dense" if cfg.method == "dense" else f"{cfg.n}:{cfg.m}"
     bar = tqdm(range(epochs), desc=f"{model} {cfg.method} {label} s{seed}", disable=not progress, leave=False)
     for epoch in bar:
+        interrupt.check()  # a Ctrl-C that a library swallowed still stops the run
         order = torch.randperm(len(xtr), generator=gen)
         total, correct = 0.0, 0
         for i in range(0, len(xtr), batch):

@@ -17,6 +17,7 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
+from nmsat import interrupt
 from nmsat.errors import NmsatError
 
 TEMP_PREFIX = ".nmsat-tmp-"
@@ -76,10 +77,34 @@ def _create_temp(folder, mode):
 
 
 @contextmanager
+def _direct_fd(path):
+    """Yield ``(path, fd)`` of an existing device or FIFO (e.g. /dev/null), written in place like open()."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError as e:
+        raise _error(path, e) from None
+    try:
+        yield path, fd
+    except OSError as e:
+        raise _error(path, e) from None
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def atomic_fd(path):
-    """Yield ``(temp path, open fd)`` beside `path`; rename the temp onto `path` if the block succeeds."""
+    """Yield ``(temp path, open fd)`` beside `path`; rename the temp onto `path` if the block succeeds.
+
+    A symbolic link is followed (its target is replaced, as open() would write through it); an existing
+    device or FIFO such as /dev/null is written in place, since it cannot be replaced."""
     path = Path(path)
     check_output(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        with _direct_fd(path) as opened:
+            yield opened
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666
@@ -93,6 +118,7 @@ def atomic_fd(path):
             yield tmp, fd
         finally:
             os.close(fd)
+        interrupt.check()  # no new output once Ctrl-C or SIGTERM arrived
         os.replace(tmp, path)
     except OSError as e:
         raise _error(path, e) from None

@@ -11,11 +11,10 @@ import sys
 
 import click
 
-from nmsat import __version__, commands
+from nmsat import __version__, commands, interrupt
 from nmsat.errors import NmsatError
 
 USAGE = "usage: nmsat COMMAND [OPTIONS]  (commands: {}; `nmsat --help` for more)"
-_signal = []  # the signal that interrupted this run, if any
 
 
 class _Commands(click.Group):
@@ -40,12 +39,6 @@ def cli():
     """
 
 
-def _on_signal(signum, frame):
-    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so `finally` blocks remove temporary files."""
-    _signal.append(signum)
-    raise KeyboardInterrupt
-
-
 def _exit(code, msg=None):
     if msg:
         click.echo(f"nmsat: {msg}", err=True)
@@ -55,19 +48,21 @@ def _exit(code, msg=None):
 def guarded(fn):
     """Run `fn` under the CLI's rules and exit: `NmsatError` and unusable outputs -> one line, exit 2;
     Ctrl-C / SIGTERM -> "nmsat: interrupted", exit 128 + signal, after `finally` blocks have cleaned up."""
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    _signal.clear()
+    previous = {sig: signal.signal(sig, interrupt.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    received = interrupt.received
+    received.clear()
     try:
         fn()
+        interrupt.check()  # a signal whose KeyboardInterrupt a library swallowed
     except NmsatError as e:
         _exit(2, f"error: {e}")
     except (KeyboardInterrupt, click.exceptions.Abort):
-        _exit(128 + (_signal[0] if _signal else signal.SIGINT), "interrupted")
+        _exit(128 + (received[0] if received else signal.SIGINT), "interrupted")
     except click.ClickException as e:
         _exit(e.exit_code, f"error: {e.format_message()}")
     except Exception as e:
-        if _signal:  # an interrupt inside C code (e.g. while torch loads) can surface as another error
-            _exit(128 + _signal[0], "interrupted")
+        if received:  # an interrupt inside C code (e.g. while torch loads) can surface as another error
+            _exit(128 + received[0], "interrupted")
         if isinstance(e, OSError):
             where = f"{e.filename!r}: " if e.filename else ""
             _exit(2, f"error: {where}{e.strerror or e}")

@@ -150,7 +150,8 @@ def test_interrupted_write_exits_quietly_and_leaves_no_temp_file(tmp_path, sig, 
               "    with atomic.atomic_path(sys.argv[1]) as tmp:\n"
               "        tmp.write_text('partial')\n"
               "        print('ready', flush=True)\n"
-              "        time.sleep(60)\n"
+              "        for _ in range(600):\n"  # short sleeps: a signal that a library thread received is
+              "            time.sleep(0.1)\n"  # handled when the main thread next runs Python code
               "cli.guarded(slow)\n")
     proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "out.txt")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -205,3 +206,37 @@ def test_read_only_folder_is_one_line(work, capsys):
     (work / "ro").mkdir(mode=0o500)
     code, _, err = run_cli(capsys, "simulate", "--trace", "t.json", "-o", "ro/out.csv")
     assert code == 2 and err.count("\n") == 1 and "permission denied in 'ro'" in err
+
+
+def test_symlink_output_is_written_through(work, capsys):
+    (work / "real.csv").write_text("old")
+    (work / "link.csv").symlink_to(work / "real.csv")
+    assert run_cli(capsys, "simulate", "--trace", "t.json", "-o", "link.csv")[0] == 0
+    assert (work / "link.csv").is_symlink() and (work / "real.csv").read_text().startswith("layer,")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/null and /dev/full")
+def test_devices_are_written_in_place_never_replaced(work, capsys):
+    assert run_cli(capsys, "simulate", "--trace", "t.json", "--timeline", "/dev/null")[0] == 0
+    code, _, err = run_cli(capsys, "simulate", "--trace", "t.json", "--timeline", "/dev/full")
+    assert code == 2 and "cannot write '/dev/full': No space left on device" in err
+    assert Path("/dev/null").is_char_device() and Path("/dev/full").is_char_device()
+
+
+def test_a_swallowed_interrupt_still_stops_before_the_next_output(tmp_path):
+    script = ("import sys, time\nfrom nmsat import atomic, cli\n"
+              "def swallowing():\n"
+              "    print('ready', flush=True)\n"
+              "    try:\n"
+              "        for _ in range(600):\n"
+              "            time.sleep(0.1)\n"
+              "    except KeyboardInterrupt:\n"  # as a library's optional import can
+              "        pass\n"
+              "    atomic.write_text(sys.argv[1], 'written after Ctrl-C')\n"
+              "cli.guarded(swallowing)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "out.txt")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.strip() == "nmsat: interrupted" and list(tmp_path.iterdir()) == []
