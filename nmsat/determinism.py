@@ -5,9 +5,11 @@ oneDNN's convolutions (by instruction set) and MKL's BLAS (by CPU model). Each c
 differently, and over a training run the differences reach the test accuracy. Measured on the project's
 AMD EPYC (AVX-512) machine, one 3-epoch digits run: its final loss changed in the 5th significant digit
 when ATen or oneDNN were limited to AVX2 and in the 9th under MKL's reproducible mode, so a machine
-without AVX-512 (or another MKL path) trains differently. With all three pinned to AVX2 the run was
-bit-identical however this machine's instruction sets were further restricted, and no slower (medians
-of 3 five-epoch runs: 5.4 s pinned, 5.6 s unpinned; load 3-6 on 2 cores). A second machine was not
+without AVX-512 (or another MKL path) trains differently: over 15 epochs, 5 of 9 digits_cnn test
+accuracies (bdwp 2:8, srste 1:4, dense x seeds 0-2) differed by 0.003-0.008 between the unpinned AVX-512
+kernels and the AVX2 ones, as the report's cells did between two machines. With all three pinned to AVX2
+the runs were bit-identical however this machine's instruction sets were further restricted, and no
+slower (medians of 3 five-epoch runs: 5.4 s pinned, 5.6 s unpinned; load 3-6 on 2 cores). A second machine was not
 available to test on. The variables are read when torch loads, so `pin_cpu_kernels` must run before the
 first ``import torch``; a value the user set is kept.
 """
