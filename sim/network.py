@@ -22,6 +22,7 @@ overlap with the array (`nmsat.sim.vector`).
 
 from dataclasses import dataclass, field
 
+from nmsat.sim.budget import check_work
 from nmsat.sim.energy import COMPONENTS, static_pj
 from nmsat.sim.layer import best_gemm, check_dataflow, dram_bytes_per_cycle
 from nmsat.sim.modes import gemm_patterns, trace_pattern
@@ -125,6 +126,7 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
     `pattern` overrides the trace's N:M pattern; `progress` (optional) is called once per GEMM."""
     check_dataflow(cfg, dataflow)
     pats = gemm_patterns(trace, cfg, mode, pattern)
+    check_work(trace.gemms, pats, cfg, dataflow)
     pat = None if mode == "dense" else trace_pattern(trace, pattern)
     rows, energy = [], dict.fromkeys(COMPONENTS, 0.0)
     for g, p in zip(trace.gemms, pats, strict=True):

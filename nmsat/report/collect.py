@@ -1,15 +1,19 @@
 """Gathers the report's figures: each function returns plain rows for one section."""
 
 import csv
+import io
 import json
 import statistics
 from pathlib import Path
 
+from nmsat.checks import read_input
 from nmsat.errors import NmsatError
+from nmsat.nm import NMPattern
 from nmsat.report.bounds import speedup_bound
 from nmsat.sim.energy import COMPONENTS
 from nmsat.sim.network import simulate
 from nmsat.sim.schedules import best_per_layer, compare
+from nmsat.trace import METHODS
 
 SPEEDUP_MODELS = (("resnet9", "cifar"), ("vgg19", "cifar"), ("resnet18", "cifar"),
                   ("resnet50", "imagenet"), ("vit_small", "imagenet"))
@@ -24,20 +28,43 @@ def workload(model, input_size, batch, method, pattern):
     return model_trace(model, input_size, batch, method, pattern)
 
 
+def _accuracy_row(r, where):
+    """(model, method, pattern) and the test accuracy of one sweep CSV row, checked."""
+    try:
+        model, method, pattern, value = r["model"], r["method"], r["pattern"], r["test_acc"]
+    except KeyError as e:
+        raise NmsatError(f"{where}: missing column {e.args[0]!r}") from None
+    if method not in METHODS:
+        raise NmsatError(f"{where}: unknown method {method!r}")
+    if (method == "dense") != (pattern == "dense"):
+        raise NmsatError(f"{where}: pattern {pattern!r} with method {method!r} (dense runs have pattern 'dense')")
+    if method != "dense":
+        try:
+            pattern = str(NMPattern.parse(pattern))
+        except NmsatError as e:
+            raise NmsatError(f"{where}: {e}") from None
+    try:
+        acc = float(value)
+    except (TypeError, ValueError):
+        raise NmsatError(f"{where}: test_acc {value!r} is not a number") from None
+    if not 0.0 <= acc <= 1.0:  # also refuses NaN
+        raise NmsatError(f"{where}: test_acc {value!r} must be between 0 and 1")
+    return (model, method, pattern), acc
+
+
 def accuracy(path):
     """Mean and spread of test accuracy per (model, method, pattern) from a sweep's CSV."""
     path = Path(path)
-    try:
-        with path.open() as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        raise NmsatError(f"accuracy file {str(path)!r}: {e.strerror}") from None
+    text = read_input(path, "accuracy file")
     cells = {}
-    for r in rows:
-        try:
-            cells.setdefault((r["model"], r["method"], r["pattern"]), []).append(float(r["test_acc"]))
-        except (KeyError, ValueError):
-            raise NmsatError(f"accuracy file {str(path)!r}: bad row {r}") from None
+    try:
+        for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+            cell, acc = _accuracy_row(r, f"accuracy file {str(path)!r} line {i}")
+            cells.setdefault(cell, []).append(acc)
+    except csv.Error as e:
+        raise NmsatError(f"accuracy file {str(path)!r}: not CSV ({e})") from None
+    if not cells:
+        raise NmsatError(f"accuracy file {str(path)!r}: no rows")
     return [{"model": m, "method": meth, "pattern": p, "seeds": len(v), "mean": statistics.fmean(v),
              "std": statistics.stdev(v) if len(v) > 1 else 0.0, "min": min(v), "max": max(v)}
             for (m, meth, p), v in sorted(cells.items())]

@@ -72,8 +72,11 @@ def test_second_run_hits_the_cache_and_cli_writes_json(tiny, tmp_path, monkeypat
 
 
 @pytest.mark.parametrize("toml,message", [
-    ('[array]\nrows = 0\n', "rows = 0: must be > 0"),
-    ('[array]\npatterns = []\n', "no N:M support to compare"),
+    ('[array]\nrows = 0\n', "rows = 0: must be >= 1"),
+    ('[array]\nrows = 4\ncols = 4\npatterns = []\n[memory]\nweight_spad_kib = 1\nact_spad_kib = 1\nout_spad_kib = 1\n',
+     "no N:M support to compare"),
+    ('[array]\nclock_mhz = inf\n', "clock_mhz = inf: must be finite"),
+    ('', "a 32x32 array (1024 PEs) is too big to build here"),
     ('[array]\ndataflows = ["ws"]\n', "implements both 'ws' and 'os'"),
 ])
 def test_bad_config_exits_2_with_one_line(tmp_path, toml, message):
