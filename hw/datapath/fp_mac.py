@@ -7,8 +7,9 @@ canonical NaN) are documented in `nmsat.sim.fp`. Structure, for ``mults = P``:
 * P add steps in a chain, step j adding product j (delayed j steps) to the rounded result of step j-1.
   One step is a classic floating-point adder with guard, round and sticky bits: align the smaller
   magnitude, add or subtract, count leading zeros, normalise, round to nearest even, flush, pack.
-  `add_stages` (1 to 4) registers in one step: 1 = its output only, 2 = also after the add, 3 = also
-  after the alignment, 4 = also after normalisation.
+  `add_stages` (1 to 5) registers in one step: 1 = its output only, 2 = also after the add, 3 = also
+  after the alignment shift, 4 = also after normalisation, 5 = also between the magnitude compare
+  and the swap + alignment shift.
 
 ``latency = 1 + P * add_stages`` cycles from ``valid`` with ``a, w, acc_in`` to ``valid_out`` with
 ``acc_out``; a new MAC can start every cycle. Data registers have no reset; only the valid bits do.
@@ -19,17 +20,26 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 CANONICAL_NAN = 0x7FC00000
-ADD_STAGES = (1, 2, 3, 4)
+ADD_STAGES = (1, 2, 3, 4, 5)
+ZERO_EXP = -2048
 
 
 class Operand(data.Struct):
-    """An unpacked operand: ``value = (-1)**sign * sig * 2**(exp - 150)``; ``sig == 0`` is a zero."""
+    """An unpacked operand: ``value = (-1)**sign * sig * 2**(exp - 150)``; a zero has ``sig == 0`` and
+    ``exp == ZERO_EXP``, so ``Cat(sig, exp + 2048)`` orders magnitudes."""
 
     sig: 24
     exp: signed(12)  # products reach 2 * 254 - 126 = 382; normalised sums go down to -152
     sign: 1
     inf: 1
     nan: 1
+
+
+class _Ordered(data.Struct):
+    x: Operand
+    y: Operand
+    x_ge: 1  # |x| >= |y|
+    shift: 5  # |exp_x - exp_y|, saturated at 27
 
 
 class _Aligned(data.Struct):
@@ -77,7 +87,8 @@ def _stage(m, registered, layout, fields, name):
 def _unpack_fp32(m, bits, name):
     out = Signal(Operand, name=name)
     exp, man = bits[23:31], bits[0:23]
-    m.d.comb += [out.sig.eq(Mux(exp == 0, 0, Cat(man, 1))), out.exp.eq(exp), out.sign.eq(bits[31]),
+    m.d.comb += [out.sig.eq(Mux(exp == 0, 0, Cat(man, 1))), out.exp.eq(Mux(exp == 0, ZERO_EXP, exp)),
+                 out.sign.eq(bits[31]),
                  out.inf.eq((exp == 0xFF) & (man == 0)), out.nan.eq((exp == 0xFF) & (man != 0))]
     return out
 
@@ -93,7 +104,7 @@ def _product(m, a, w, name):
     m.d.comb += prod.eq(Cat(a[0:7], 1) * Cat(w[0:7], 1))
     top = prod[15]
     m.d.comb += [out.sig.eq(Mux(a_zero | b_zero, 0, Mux(top, Cat(Const(0, 8), prod), Cat(Const(0, 9), prod)))),
-                 out.exp.eq(ea + eb - 127 + top), out.sign.eq(a[15] ^ w[15]),
+                 out.exp.eq(Mux(a_zero | b_zero, ZERO_EXP, ea + eb - 127 + top)), out.sign.eq(a[15] ^ w[15]),
                  out.inf.eq((a_inf | b_inf) & ~nan), out.nan.eq(nan)]
     return out
 
@@ -108,19 +119,28 @@ def _lzc(v):
     return zh & zl, Mux(zh, Cat(cl, 1), Cat(ch, 0))
 
 
-def _align(x, y):
-    """Swap so the bigger magnitude comes first; shift the smaller right with a sticky bit."""
-    x_nz, y_nz = x.sig != 0, y.sig != 0
-    x_ge = ~y_nz | (x_nz & ((x.exp > y.exp) | ((x.exp == y.exp) & (x.sig >= y.sig))))
-    big = Operand(Mux(x_ge, x.as_value(), y.as_value()))
-    small = Operand(Mux(x_ge, y.as_value(), x.as_value()))
-    d = big.exp - small.exp
-    shift = Mux(d > 27, 27, d[0:5])
-    wide = Cat(Const(0, 27), Const(0, 3), small.sig) >> shift
-    nan = x.nan | y.nan | (x.inf & y.inf & (x.sign != y.sign))
+def _magnitude(op):
+    return Cat(op.sig, op.exp[0:11], ~op.exp[11])  # the exponent offset by 2048: unsigned, monotonic
+
+
+def _order(x, y):
+    """Compare the magnitudes and compute the alignment shift (both differences in parallel)."""
+    x_ge = _magnitude(x) >= _magnitude(y)
+    dxy, dyx = x.exp - y.exp, y.exp - x.exp  # up to 2430 when one is a zero
+    sat_xy, sat_yx = Mux(dxy > 27, 27, dxy[0:5]), Mux(dyx > 27, 27, dyx[0:5])
+    return {"x": x, "y": y, "x_ge": x_ge, "shift": Mux(x_ge, sat_xy, sat_yx)}
+
+
+def _align(s):
+    """Swap (bigger first); shift the smaller significand right, keeping guard, round and sticky bits."""
+    x, y = s.x, s.y
+    big = Operand(Mux(s.x_ge, x.as_value(), y.as_value()))
+    small_sig = Mux(s.x_ge, y.sig, x.sig)
+    wide = Cat(Const(0, 27), Const(0, 3), small_sig) >> s.shift
     return {"big_sig": big.sig, "big_exp": big.exp, "big_sign": big.sign,
             "small": Cat(wide[27] | (wide[0:27] != 0), wide[28:54]), "sub": x.sign != y.sign,
-            "nan": nan, "inf": x.inf | y.inf, "inf_sign": Mux(x.inf, x.sign, y.sign)}
+            "nan": x.nan | y.nan | (x.inf & y.inf & (x.sign != y.sign)), "inf": x.inf | y.inf,
+            "inf_sign": Mux(x.inf, x.sign, y.sign)}
 
 
 def _add(s):
@@ -140,19 +160,22 @@ def _normalise(s):
 
 
 def _round_pack(m, s, name):
-    """Round to nearest even, flush tiny results (judged before rounding), overflow to inf, pack; specials."""
+    """Round to nearest even, flush tiny results (judged before rounding), overflow to inf, pack; specials.
+
+    The rounding carry, the exponent increment and the range checks are computed side by side."""
     sig = s.norm[4:28]
     up = s.norm[3] & ((s.norm[0:3] != 0) | sig[0])
-    rounded = Signal(25, name=f"{name}_rounded")
-    exp = Signal(signed(12), name=f"{name}_exp")
-    m.d.comb += [rounded.eq(sig + up), exp.eq(s.exp + rounded[24])]
-    signed_zero = Cat(Const(0, 31), s.big_sign)
-    return Mux(s.nan, CANONICAL_NAN,
-               Mux(s.inf, Cat(Const(0, 23), Const(0xFF, 8), s.inf_sign),
-                   Mux(s.zero, Cat(Const(0, 31), s.big_sign & ~s.sub),
-                       Mux(s.exp < 1, signed_zero,
-                           Mux(exp > 254, Cat(Const(0, 23), Const(0xFF, 8), s.big_sign),
-                               Cat(rounded[0:23], exp[0:8], s.big_sign))))))
+    carry = up & (sig == 0xFFFFFF)  # rounding overflows the significand: 1.11..1 -> 10.00..0
+    mant = Signal(23, name=f"{name}_mant")
+    m.d.comb += mant.eq(sig[0:23] + up)  # on a carry the 23 stored bits wrap to 0, as they should
+    exp_up = Signal(signed(12), name=f"{name}_exp_up")
+    m.d.comb += exp_up.eq(s.exp + 1)
+    overflow = (s.exp > 254) | ((s.exp == 254) & carry)
+    inf = s.inf | (~s.nan & ~s.zero & (s.exp >= 1) & overflow)
+    zero = s.zero | (s.exp < 1)
+    sign = Mux(s.inf, s.inf_sign, Mux(s.zero, s.big_sign & ~s.sub, s.big_sign))
+    exp_field = Mux(inf, 0xFF, Mux(zero, 0, Mux(carry, exp_up[0:8], s.exp[0:8])))
+    return Mux(s.nan, CANONICAL_NAN, Cat(Mux(inf | zero, 0, mant), exp_field, sign))
 
 
 class FpMac(wiring.Component):
@@ -179,7 +202,8 @@ class FpMac(wiring.Component):
     def _step(self, m, acc_bits, product, j):
         """One add step: fp32 `acc_bits` + unpacked `product` -> fp32 bits after `add_stages` registers."""
         acc = _unpack_fp32(m, acc_bits, f"s{j}_acc")
-        aligned = _stage(m, self.add_stages >= 3, _Aligned, _align(acc, product), f"s{j}_aligned")
+        ordered = _stage(m, self.add_stages >= 5, _Ordered, _order(acc, product), f"s{j}_ordered")
+        aligned = _stage(m, self.add_stages >= 3, _Aligned, _align(ordered), f"s{j}_aligned")
         summed = _stage(m, self.add_stages >= 2, _Summed, _add(aligned), f"s{j}_summed")
         normalised = _stage(m, self.add_stages >= 4, _Normalised, _normalise(summed), f"s{j}_normalised")
         out = Signal(32, name=f"s{j}_out", reset_less=True)

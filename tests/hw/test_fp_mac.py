@@ -65,7 +65,7 @@ def _assert_equal(got, acc, a, w):
                            for i in bad[:3]]
 
 
-@pytest.mark.parametrize(("mults", "add_stages"), [(2, 1), (2, 2), (4, 3), (1, 4)])
+@pytest.mark.parametrize(("mults", "add_stages"), [(2, 1), (2, 2), (4, 3), (1, 4), (3, 5)])
 def test_fp_mac_matches_reference(mults, add_stages):
     dut = FpMac(mults, add_stages)
     assert dut.latency == 1 + mults * add_stages
@@ -90,8 +90,8 @@ def test_fp_mac_random_sweep():
 def test_fp_mac_rejects_bad_stages():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the half-built component is never elaborated
-        with pytest.raises(ValueError, match="add_stages=5"):
-            FpMac(2, 5)
+        with pytest.raises(ValueError, match="add_stages=6"):
+            FpMac(2, 6)
         gc.collect()
 
 
