@@ -20,15 +20,19 @@ CATEGORIES = ("lut", "ff", "dsp", "bram", "carry", "lut_mem", "muxf")
 _XILINX = {"DSP48E1": ("dsp", 1), "RAMB36E1": ("bram", 1), "RAMB18E1": ("bram", 0.5),
            "CARRY4": ("carry", 1), "MUXF7": ("muxf", 1), "MUXF8": ("muxf", 1), "INV": ("lut", 1)}
 _ICE40 = {"SB_LUT4": ("lut", 1), "SB_MAC16": ("dsp", 1), "SB_RAM40_4K": ("bram", 1), "SB_CARRY": ("carry", 1)}
-_IGNORED = ("BUFG", "IBUF", "OBUF", "SB_GB", "SB_IO")  # clock and IO buffers: not logic
+_ECP5 = {"LUT4": ("lut", 1), "TRELLIS_FF": ("ff", 1), "MULT18X18D": ("dsp", 1), "ALU54B": ("dsp", 1),
+         "DP16KD": ("bram", 1), "TRELLIS_DPR16X4": ("lut_mem", 1), "PFUMX": ("muxf", 1), "L6MUX21": ("muxf", 1),
+         "CCU2C": ("carry", 1)}
+_IGNORED = ("BUFG", "IBUF", "OBUF", "SB_GB", "SB_IO", "TRELLIS_IO")  # clock and IO buffers: not logic
 
 
 def classify(cells):
-    """Primitive cell counts -> ``CATEGORIES`` (+ ``other``); BRAM in 36 Kb (Xilinx) / 4 Kb (iCE40) blocks."""
+    """Primitive cell counts -> ``CATEGORIES`` (+ ``other``); BRAM in 36 Kb (Xilinx) / 4 Kb (iCE40) / 18 Kb
+    (ECP5) blocks; ``lut_mem``: LUT-RAM and shift-register LUTs; ``muxf``: MUXF7/8 (Xilinx), PFUMX/L6MUX21 (ECP5)."""
     out = dict.fromkeys((*CATEGORIES, "other"), 0)
     for cell, count in cells.items():
-        if cell in _XILINX or cell in _ICE40:
-            cat, weight = _XILINX.get(cell) or _ICE40[cell]
+        if cell in _XILINX or cell in _ICE40 or cell in _ECP5:
+            cat, weight = _XILINX.get(cell) or _ICE40.get(cell) or _ECP5[cell]
         elif cell.startswith("LUT"):
             cat, weight = "lut", 1
         elif cell.startswith(("FD", "SB_DFF")):
