@@ -53,7 +53,9 @@ def test_tiny_report_is_consistent(tiny):
     for k in ("lut", "ff"):
         assert r["nm"]["pe"][k] >= r["dense"]["pe"][k] and r["nm"]["total"][k] >= r["dense"]["total"][k]
     table = format_table(r)
-    assert all(row in table for row in ("dense-only", "N:M muxes", "skew regs", "top-N unit"))
+    assert all(row in table for row in ("dense-only", "N:M muxes", "skew regs", "top-N unit", "LUTRAM", "MUXF"))
+    lut = r["overhead_pct"]["total"]["lut"]
+    assert f"N:M overhead (PE x R*C estimate, understated; --flat for the headline): LUT {lut:+.1f}%" in table
 
 
 def test_second_run_hits_the_cache_and_cli_writes_json(tiny, tmp_path, monkeypatch, capsys):
@@ -111,4 +113,7 @@ def test_tiny_ice40_and_whole_core(tmp_path, monkeypatch, target, whole):
         assert r[v]["pe"]["lut"] > 0 and r[v]["core"]["ff"] > 0
         if whole:  # flat synthesis can only drop what the per-PE estimate keeps (unused PE outputs)
             assert 0 < r[v]["core_whole"]["ff"] <= r[v]["core"]["ff"]
+            assert r[v]["total_whole"]["lut"] == r[v]["core_whole"]["lut"] + r[v]["topn"]["lut"]
+    if whole:
+        assert "N:M overhead (flat core + top-N unit)" in format_table(r)
     assert r["nm"]["total"]["lut"] >= r["dense"]["total"]["lut"]
