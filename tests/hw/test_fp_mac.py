@@ -11,7 +11,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from nmsat.hw.cocotb_sim import run_cocotb
-from nmsat.hw.datapath.fp_mac import FpMac
+from nmsat.hw.datapath.fp_mac import MUL_STAGES, FpMac
 from nmsat.sim.fp import fp_mac
 from nmsat.sim.fp_cases import BF16_EDGES, F32_EDGES, random_bf16, random_f32
 
@@ -48,6 +48,7 @@ def _simulate(dut, acc, a, w):
             await ctx.tick()
             cycle += 1
             if ctx.get(dut.valid_out):
+                assert got or cycle == dut.latency, f"first result after {cycle} cycles, latency {dut.latency}"
                 got.append(ctx.get(dut.acc_out))
             assert cycle < 2 * len(acc) + dut.latency + 10
 
@@ -65,10 +66,10 @@ def _assert_equal(got, acc, a, w):
                            for i in bad[:3]]
 
 
-@pytest.mark.parametrize(("mults", "add_stages"), [(2, 1), (2, 2), (4, 3), (1, 4), (3, 5)])
+@pytest.mark.parametrize(("mults", "add_stages"), [(2, 1), (2, 2), (4, 3), (1, 4), (3, 5), (2, 6), (2, 7)])
 def test_fp_mac_matches_reference(mults, add_stages):
     dut = FpMac(mults, add_stages)
-    assert dut.latency == 1 + mults * add_stages
+    assert dut.latency == MUL_STAGES + mults * add_stages
     acc, a, w = _vectors(mults, 150, seed=mults * 10 + add_stages)
     _assert_equal(_simulate(dut, acc, a, w), acc, a, w)
 
@@ -90,8 +91,8 @@ def test_fp_mac_random_sweep():
 def test_fp_mac_rejects_bad_stages():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the half-built component is never elaborated
-        with pytest.raises(ValueError, match="add_stages=6"):
-            FpMac(2, 6)
+        with pytest.raises(ValueError, match="add_stages=8"):
+            FpMac(2, 8)
         gc.collect()
 
 

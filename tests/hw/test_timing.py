@@ -1,5 +1,7 @@
 """The timing flow: the shift wrapper in simulation, and synth_ecp5 + nextpnr on a tiny design (cached)."""
 
+import json
+import os
 import subprocess
 import sys
 
@@ -68,3 +70,36 @@ def test_bf16_core_is_one_line_exit_2():
     out = subprocess.run([sys.executable, "-m", "nmsat", "timing", "--config", "configs/hw-small.toml",
                           "--block", "core", "--arith", "bf16"], capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "--arith bf16" in out.stderr
+
+
+TINY = """name = "tiny"
+[array]
+rows = 2
+cols = 2
+mults_per_pe = 2
+patterns = ["1:2"]
+data_width = 4
+acc_width = 8
+[memory]
+weight_spad_kib = 0.01
+act_spad_kib = 0.01
+out_spad_kib = 0.01
+[topn]
+lanes = 2
+"""
+
+
+@pytest.mark.slow
+def test_cli_times_dense_and_nm_pe(tmp_path):
+    cfg, out = tmp_path / "tiny.toml", tmp_path / "timing.json"
+    cfg.write_text(TINY)
+    run = subprocess.run([sys.executable, "-m", "nmsat", "timing", "--config", str(cfg), "--seeds", "2",
+                          "--freq", "50", "--json", str(out)], capture_output=True, text=True,
+                         env={**os.environ, "NMSAT_CACHE": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert set(report["variants"]) == {"dense", "nm"} and report["target_mhz"] == 50
+    for v in report["variants"].values():
+        assert len(v["fmax_mhz"]) == 2 and v["meets_target"] == (v["fmax_median_mhz"] >= 50)
+    assert report["variants"]["nm"]["utilisation"]["lut"] > report["variants"]["dense"]["utilisation"]["lut"]
+    assert "Fmax N:M / dense-only" in run.stdout and "LUT-RAM" in run.stdout
