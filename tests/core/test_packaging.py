@@ -14,5 +14,6 @@ def test_wheel_contains_every_layer(tmp_path):
     (wheel,) = tmp_path.glob("nmsat-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for module in ("nmsat/__init__.py", "nmsat/hw/pe.py", "nmsat/sim/tile.py", "nmsat/algo/layers.py",
-                   "nmsat/commands/simulate.py", "nmsat/report/build.py", "nmsat/data/default.toml"):
+                   "nmsat/commands/simulate.py", "nmsat/report/build.py", "nmsat/data/default.toml",
+                   "nmsat/hw/datapath/fp_mac.py", "nmsat/hw/flow/timing.py", "nmsat/sim/fp.py"):
         assert module in names, module
