@@ -14,11 +14,12 @@ from nmsat.config import load_config
                    "larger than the build limit; try 'hw-small')")
 @click.option("--target", type=click.Choice(["xilinx", "ice40"]), default="xilinx", show_default=True,
               help="Yosys synthesis flow: synth_xilinx -noiopad (7-series cells) or synth_ice40")
-@click.option("--whole", is_flag=True,
-              help="also synthesise each whole core flat to check PE x R*C + non-PE (small arrays only)")
+@click.option("--flat", "--whole", "whole", is_flag=True,
+              help="also synthesise each whole core flat: the headline overhead (PE x R*C + non-PE understates "
+                   "it); small arrays only")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="also write the report as JSON")
 def command(config_file, target, whole, json_file):
-    """Synthesise and print LUT/FF/DSP/BRAM/carry counts (results cached in ~/.cache/nmsat/area)."""
+    """Synthesise and print LUT/FF/DSP/BRAM/carry/LUT-RAM/MUXF counts (cached in ~/.cache/nmsat/area)."""
     from nmsat.core_params import check_buildable, core_params
     from nmsat.hw.area import area_report, format_table
 
