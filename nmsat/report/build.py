@@ -25,6 +25,25 @@ def versions():
     return out
 
 
+TIMING_RESULTS = Path("benchmarks/results/timing_pe_int.json")
+
+
+def _clock_note(cfg):
+    """What place-and-route says of the config's clock (`benchmarks/bench_timing.py`), or that it was not run."""
+    if not TIMING_RESULTS.exists():
+        return (f"Seconds use the config's {cfg.array.clock_mhz:g} MHz clock; no place-and-route result is "
+                "recorded (`python benchmarks/bench_timing.py`), so that clock is not measured.")
+    t = json.loads(TIMING_RESULTS.read_text())
+    v = t["variants"]
+    return (f"Seconds use the config's {cfg.array.clock_mhz:g} MHz clock, a target the RTL does not meet yet: "
+            f"place-and-route of one {t['config']} PE ({t['device']}, median of {len(v['nm']['seeds'])} nextpnr "
+            f"seeds, `{TIMING_RESULTS}`) closes at {v['dense']['fmax_median_mhz']:g} MHz dense-only and "
+            f"{v['nm']['fmax_median_mhz']:g} MHz with N:M. Cycle counts and speedups (same core, same clock) do "
+            "not depend on it; times in seconds and static energy do, and against a dense-only core at its own "
+            f"Fmax the N:M core's time speedup is its cycle speedup x "
+            f"{v['nm']['fmax_median_mhz'] / v['dense']['fmax_median_mhz']:.2f} until the datapath is pipelined.")
+
+
 def _header(cfg, settings):
     a, m = cfg.array, cfg.memory
     lines = [
@@ -41,6 +60,8 @@ def _header(cfg, settings):
         f"{m.weight_spad_kib:g}/{m.act_spad_kib:g}/{m.out_spad_kib:g} KiB (weights/activations/outputs), "
         f"one AXI4 memory port of {m.bus_bytes} B per cycle ({m.gbps(a.clock_mhz):g} GB/s at {a.clock_mhz:g} MHz), "
         f"read latency {m.read_latency} and write latency {m.write_latency} cycles; top-N unit {cfg.topn.lanes} lanes.",
+        "",
+        _clock_note(cfg),
         "",
         ("Every cycle count below is the **generated hardware's**: the RTL's weight-stationary GEMM engine run "
          "from memory, whose cycles the model reproduces exactly (section *RTL versus model*). Columns marked "
