@@ -168,7 +168,7 @@ FP_ADD_STAGES = 7  # register cuts per add step of the FP MAC timed here (`FpMac
 
 def _designs(cfg, block, arith):
     """{variant: (what it is, builder)}: dense-only and N:M for the integer PE or core; the FP MAC for bf16."""
-    from nmsat.hw.params import core_params
+    from nmsat.core_params import core_params
 
     if arith == "bf16":
         if block != "pe":
