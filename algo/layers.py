@@ -8,15 +8,17 @@ Semantics of one training step of an N:M layer with dense master weight ``W[out,
   ``W . Mff`` for ``srste`` and ``W`` for ``dense``;
 * WG: ``dW = dY^T X`` (dense, straight-through to ``W``) ``+ decay * (1 - Mff) . W`` when decay > 0
   (``srste`` and ``bdwp``);
-* masks follow `nmsat.nm.nm_mask` and are recomputed from ``W`` at training forwards number
-  0, k, 2k, ... (``k = config.interval``); an eval-mode forward uses masks of the current ``W``.
+* masks follow `nmsat.nm.nm_mask` (made by `nmsat.algo.methods.weight_masks`, kept as bools) and are
+  recomputed from ``W`` at training forwards number 0, k, 2k, ... (``k = config.interval``); an eval-mode
+  forward uses masks of the current ``W``; no BP mask is made when the layer's input needs no gradient.
 """
 
 import torch
 from torch import nn
 
 from nmsat.algo.functions import NMConv2dFn, NMLinearFn
-from nmsat.algo.masks import bp_mask, ff_mask
+from nmsat.algo.masks import apply_mask
+from nmsat.algo.methods import BP_MASK_METHODS, weight_masks
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.errors import NmsatError
 
@@ -30,30 +32,32 @@ class _NMMixin:
         self.register_buffer("mask_ff", None, persistent=False)
         self.register_buffer("mask_bp", None, persistent=False)
 
-    def compute_masks(self):
-        """(Mff, Mbp) of the current dense weight, as 0/1 in W's dtype; Mbp is None unless bdwp."""
-        pattern, dtype = self.nm.pattern, self.weight.dtype
-        mbp = bp_mask(self.weight, pattern, dtype) if self.nm.method == "bdwp" else None
-        return ff_mask(self.weight, pattern, dtype), mbp
+    def compute_masks(self, need_bp=True):
+        """(Mff, Mbp) bool masks of the current dense weight; Mbp is None unless the method has its own BP
+        mask and `need_bp`."""
+        return weight_masks(self.weight, self.nm, need_bp)
 
-    def refresh_masks(self):
-        """Recompute and store the masks from the current dense weight."""
-        self.mask_ff, self.mask_bp = self.compute_masks()
+    def refresh_masks(self, need_bp=True):
+        """Recompute and store the masks from the current dense weight (into the old mask tensors)."""
+        mff, mbp = weight_masks(self.weight, self.nm, need_bp, (self.mask_ff, self.mask_bp))
+        if mff is not self.mask_ff or mbp is not self.mask_bp:
+            self.mask_ff, self.mask_bp = mff, mbp
 
-    def _step_masks(self):
+    def _step_masks(self, need_bp):
         if not self.training:
-            return self.compute_masks()
-        if self.mask_ff is None or self.nm_step % self.nm.interval == 0:
-            self.refresh_masks()
+            return self.compute_masks(need_bp)
+        stale = self.mask_ff is None or self.nm_step % self.nm.interval == 0
+        if stale or (need_bp and self.mask_bp is None and self.nm.method in BP_MASK_METHODS):
+            self.refresh_masks(need_bp)
         self.nm_step += 1
         return self.mask_ff, self.mask_bp
 
-    def _nm_operands(self):
-        """(FF weight, BP weight, decay) for the autograd function of this step."""
-        mff, mbp = self._step_masks()
+    def _nm_operands(self, x):
+        """(FF weight, BP weight, decay) for the autograd function of this step with input `x`."""
+        mff, mbp = self._step_masks(x.requires_grad and torch.is_grad_enabled())
         w = self.weight.detach()
-        w_ff = w * mff
-        return w_ff, (w * mbp if mbp is not None else w_ff), float(self.nm.decay)
+        w_ff = apply_mask(w, mff)
+        return w_ff, (apply_mask(w, mbp) if mbp is not None else w_ff), float(self.nm.decay)
 
     def extra_repr(self):
         pattern = "" if self.nm.method == "dense" else f", pattern={self.nm.n}:{self.nm.m}"
@@ -70,7 +74,7 @@ class NMLinear(_NMMixin, nn.Linear):
     def forward(self, x):
         if self.nm.method == "dense":
             return super().forward(x)
-        w_ff, w_bp, decay = self._nm_operands()
+        w_ff, w_bp, decay = self._nm_operands(x)
         return NMLinearFn.apply(x, self.weight, self.bias, w_ff, w_bp, decay)
 
 
@@ -84,7 +88,7 @@ class NMConv2d(_NMMixin, nn.Conv2d):
     def forward(self, x):
         if self.nm.method == "dense":
             return super().forward(x)
-        w_ff, w_bp, decay = self._nm_operands()
+        w_ff, w_bp, decay = self._nm_operands(x)
         return NMConv2dFn.apply(x, self.weight, self.bias, w_ff, w_bp, decay,
                                 self.stride, self.padding, self.dilation, self.groups)
 

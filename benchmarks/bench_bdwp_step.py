@@ -2,18 +2,22 @@
 
 One step = forward, cross-entropy, backward (BP with the second mask for BDWP), SGD update; the masks
 are recomputed every step. Methods are timed round-robin (one step each in turn) so that load from
-other processes hits them alike; the table shows the median per method and its ratio to dense.
+other processes hits them alike; the table shows the median per method and its ratio to dense. The
+masks come from the C++ kernel (`nmsat.algo.kernel`) unless ``NMSAT_MASK_KERNEL=torch`` is set; the
+1-minute load average before and after is printed (the figures mean little on a busy machine).
 
     .venv/bin/python benchmarks/bench_bdwp_step.py [--threads 1] [--repeats 30] [--pattern 2:8] [--interval 1]
 """
 
 import argparse
+import os
 import statistics
 import time
 
 import torch
 import torch.nn.functional as F
 
+from nmsat.algo.kernel import library
 from nmsat.algo.layers import sparsify_
 from nmsat.algo.models import build_model, input_shape
 from nmsat.algo.nmconfig import NMConfig
@@ -51,7 +55,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s), batch {args.batch}, pattern {args.pattern}, "
-          f"masks updated every {args.interval} step(s)")
+          f"masks updated every {args.interval} step(s) by the {'C++ kernel' if library() else 'torch path'}; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"{'model':<11} {'input':<7} {'method':<6} {'median ms':>10} {'vs dense':>9} {'steps':>6}")
     for model, input, scale in CASES:
         steps = {m: _stepper(model, input, m, args.pattern, args.batch, args.interval) for m in METHODS}
@@ -66,6 +71,7 @@ def main():
         for m in METHODS:
             med = statistics.median(times[m])
             print(f"{model:<11} {input:<7} {m:<6} {med * 1e3:>10.1f} {med / dense:>8.2f}x {len(times[m]):>6}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def test_bdwp_backward_uses_the_second_mask():
 
 def test_masks_refresh_every_k_training_steps():
     layer = NMLinear(8, 4, config=NMConfig.parse("bdwp", "1:4", interval=2))
-    x = torch.randn(3, 8)
+    x = torch.randn(3, 8, requires_grad=True)
     layer(x)
     first = layer.mask_ff.clone()
     with torch.no_grad():
@@ -81,6 +81,14 @@ def test_masks_refresh_every_k_training_steps():
     layer(x)  # step 2: refresh
     assert torch.equal(layer.mask_ff.bool(), torch.tensor([[False, False, False, True] * 2] * 4))
     assert torch.equal(layer.mask_bp.bool(), torch.tensor([[False] * 8] * 3 + [[True] * 8]))
+
+
+def test_no_bp_mask_when_the_input_needs_no_gradient():
+    layer = NMLinear(8, 4, config=NMConfig.parse("bdwp", "1:4"))
+    layer(torch.randn(3, 8)).sum().backward()
+    assert layer.mask_bp is None and layer.mask_ff.dtype == torch.bool
+    layer(torch.randn(3, 8, requires_grad=True))
+    assert layer.mask_bp is not None
 
 
 def test_eval_forward_uses_masks_of_current_weights():

@@ -1,0 +1,141 @@
+// N:M masks by rank counting: the C++ kernel behind nmsat.algo.kernel (built with g++, loaded with ctypes).
+//
+// The array is viewed as x[pre][len][post]; groups are m consecutive positions along `len`. Within a
+// group of r <= m real elements, element i is kept iff fewer than n elements beat it, where k beats i
+// when |x_k| > |x_i|, or |x_k| == |x_i| and k < i. That is exactly nmsat.nm: the n largest |x|,
+// ties to the lower index, and a ragged tail group (r < m) keeps min(n, r) of its real elements
+// (padding never beats a real element). |x| is compared in registers; no |x| array is made.
+// NaN magnitudes are not supported (the reference has no defined order for them).
+
+#include <cmath>
+#include <cstdint>
+
+#define NM_INLINE inline __attribute__((always_inline))
+#if defined(__x86_64__)  // AVX2 where the CPU has it (chosen at load time), else the baseline
+#define NM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NM_CLONES
+#endif
+
+namespace {
+
+constexpr int64_t kBlock = 64;  // columns (post positions) ranked together
+constexpr int kMaxM = 256;
+
+// Ranks `b` columns (b <= kBlock) of `rows` rows (row stride `stride` in x and mask) and writes the
+// mask. Each pair (i < k) is compared once: k beats i iff |x_k| > |x_i|, else i beats k.
+template <typename T, int M>
+NM_INLINE void rank_block(const T* x, uint8_t* mask, int64_t stride, int64_t b, int rows, int n) {
+    int32_t rank[M > 0 ? M : kMaxM][kBlock];
+    for (int i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < b; ++j) rank[i][j] = 0;
+    for (int i = 0; i < rows; ++i) {
+        const T* xi = x + i * stride;
+        for (int k = i + 1; k < rows; ++k) {
+            const T* xk = x + k * stride;
+            for (int64_t j = 0; j < b; ++j) {
+                const int32_t c = std::fabs(xk[j]) > std::fabs(xi[j]);
+                rank[i][j] += c;
+                rank[k][j] += 1 - c;
+            }
+        }
+    }
+    for (int i = 0; i < rows; ++i) {
+        uint8_t* mi = mask + i * stride;
+        for (int64_t j = 0; j < b; ++j) mi[j] = rank[i][j] < n;
+    }
+}
+
+// One group of r rows of `post` columns (row stride `post`), kBlock columns at a time.
+template <typename T, int M>
+NM_INLINE void group_rows(const T* x, uint8_t* mask, int64_t post, int r, int n) {
+    for (int64_t j0 = 0; j0 < post; j0 += kBlock) {
+        const int64_t b = post - j0 < kBlock ? post - j0 : kBlock;
+        rank_block<T, M>(x + j0, mask + j0, post, b, r, n);
+    }
+}
+
+// The `groups` full groups of one slab x[groups * M][post] whose rows are short (post < kBlock): the
+// columns of several groups are gathered into one block (column c: group c / post, position c % post),
+// ranked together, and scattered back.
+template <typename T, int M>
+NM_INLINE void slab_gathered(const T* x, uint8_t* mask, int64_t groups, int64_t post, int n) {
+    T buf[M][kBlock];
+    uint8_t mbuf[M][kBlock];
+    const int64_t columns = groups * post;
+    for (int64_t c0 = 0; c0 < columns; c0 += kBlock) {
+        const int64_t b = columns - c0 < kBlock ? columns - c0 : kBlock;
+        int64_t g = c0 / post, j = c0 % post;
+        int64_t offs[kBlock];
+        for (int64_t c = 0; c < b; ++c) {
+            offs[c] = g * M * post + j;
+            if (++j == post) j = 0, ++g;
+        }
+        for (int64_t c = 0; c < b; ++c)
+            for (int i = 0; i < M; ++i) buf[i][c] = x[offs[c] + i * post];
+        rank_block<T, M>(&buf[0][0], &mbuf[0][0], kBlock, b, M, n);
+        for (int64_t c = 0; c < b; ++c)
+            for (int i = 0; i < M; ++i) mask[offs[c] + i * post] = mbuf[i][c];
+    }
+}
+
+template <typename T, int M>
+NM_INLINE void nm_mask(const T* x, uint8_t* mask, int64_t pre, int64_t len, int64_t post, int n,
+                       int m) {
+    const int64_t slab = len * post;
+    const bool gather = M > 0 && post < kBlock;
+    for (int64_t p = 0; p < pre; ++p) {
+        const int64_t full = gather ? len / m : 0;  // groups done by slab_gathered
+        if (full) {
+            const int64_t off = p * slab;
+            slab_gathered<T, M>(x + off, mask + off, full, post, n);
+        }
+        for (int64_t g = full * m; g < len; g += m) {
+            const int r = static_cast<int>(len - g < m ? len - g : m);
+            const int64_t off = p * slab + g * post;
+            group_rows<T, M>(x + off, mask + off, post, r, n);
+        }
+    }
+}
+
+template <typename T>
+NM_INLINE void dispatch(const T* x, uint8_t* mask, int64_t pre, int64_t len, int64_t post, int n,
+                        int m) {
+    switch (m) {
+        case 4: nm_mask<T, 4>(x, mask, pre, len, post, n, m); break;
+        case 8: nm_mask<T, 8>(x, mask, pre, len, post, n, m); break;
+        case 16: nm_mask<T, 16>(x, mask, pre, len, post, n, m); break;
+        default: nm_mask<T, 0>(x, mask, pre, len, post, n, m);
+    }
+}
+
+template <typename T>
+NM_INLINE void apply(const T* x, const uint8_t* mask, T* out, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) out[i] = mask[i] ? x[i] : T(0);
+}
+
+}  // namespace
+
+extern "C" {
+
+// Mask (0/1 bytes, x's layout) of n:m along the middle axis of x[pre][len][post] (m <= 256).
+NM_CLONES void nm_mask_f32(const float* x, uint8_t* mask, int64_t pre, int64_t len, int64_t post,
+                           int n, int m) {
+    dispatch(x, mask, pre, len, post, n, m);
+}
+
+NM_CLONES void nm_mask_f64(const double* x, uint8_t* mask, int64_t pre, int64_t len,
+                           int64_t post, int n, int m) {
+    dispatch(x, mask, pre, len, post, n, m);
+}
+
+// out = x where mask, else 0 (count elements).
+NM_CLONES void apply_mask_f32(const float* x, const uint8_t* mask, float* out, int64_t count) {
+    apply(x, mask, out, count);
+}
+
+NM_CLONES void apply_mask_f64(const double* x, const uint8_t* mask, double* out, int64_t count) {
+    apply(x, mask, out, count);
+}
+
+}
