@@ -4,11 +4,12 @@ Semantics of one training step of an N:M layer with dense master weight ``W[out,
 
 * FF: ``Y = X (W . Mff)^T`` (conv: ``conv(X, W . Mff)``); ``Mff`` keeps the n largest ``|W|`` of every
   m consecutive weights along the input-channel axis (conv: at each kernel position);
-* BP: ``dX`` uses ``W . Mbp`` for ``bdwp`` (``Mbp``: n:m along the *output*-channel axis),
-  ``W . Mff`` for ``srste`` and ``W`` for ``dense``;
+* BP: ``dX`` uses ``W . Mbp`` for ``bdwp`` (``Mbp``: n:m along the *output*-channel axis) and ``bimask``
+  (its permuted BP mask), ``W . Mff`` for ``srste`` and ``transposable`` (whose one mask is n:m along
+  both axes) and ``W`` for ``dense`` (the masks of each method: `nmsat.algo.methods`);
 * WG: ``dW = dY^T X`` (dense, straight-through to ``W``) ``+ decay * (1 - Mff) . W`` when decay > 0
-  (``srste`` and ``bdwp``);
-* masks follow `nmsat.nm.nm_mask` (made by `nmsat.algo.methods.weight_masks`, kept as bools) and are
+  (every method but dense);
+* masks follow `nmsat.nm.nm_mask` (made by `nmsat.algo.methods.MaskMaker`, kept as bools) and are
   recomputed from ``W`` at training forwards number 0, k, 2k, ... (``k = config.interval``); an eval-mode
   forward uses masks of the current ``W``; no BP mask is made when the layer's input needs no gradient.
 """
@@ -18,7 +19,7 @@ from torch import nn
 
 from nmsat.algo.functions import NMConv2dFn, NMLinearFn
 from nmsat.algo.masks import apply_mask
-from nmsat.algo.methods import BP_MASK_METHODS, weight_masks
+from nmsat.algo.methods import BP_MASK_METHODS, MaskMaker
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.errors import NmsatError
 
@@ -28,6 +29,7 @@ class _NMMixin:
 
     def _init_nm(self, config):
         self.nm = config
+        self.nm_masks = None if config.method == "dense" else MaskMaker(config)
         self.nm_step = 0
         self.register_buffer("mask_ff", None, persistent=False)
         self.register_buffer("mask_bp", None, persistent=False)
@@ -35,11 +37,11 @@ class _NMMixin:
     def compute_masks(self, need_bp=True):
         """(Mff, Mbp) bool masks of the current dense weight; Mbp is None unless the method has its own BP
         mask and `need_bp`."""
-        return weight_masks(self.weight, self.nm, need_bp)
+        return self.nm_masks(self.weight, need_bp)
 
     def refresh_masks(self, need_bp=True):
         """Recompute and store the masks from the current dense weight (into the old mask tensors)."""
-        mff, mbp = weight_masks(self.weight, self.nm, need_bp, (self.mask_ff, self.mask_bp))
+        mff, mbp = self.nm_masks(self.weight, need_bp, (self.mask_ff, self.mask_bp))
         if mff is not self.mask_ff or mbp is not self.mask_bp:
             self.mask_ff, self.mask_bp = mff, mbp
 

@@ -10,7 +10,8 @@ Per weight layer (``nn.Linear``, ``nn.Conv2d`` with ``groups`` g; trace conventi
 ``im2col`` (A, B, Y factors) is ``max(1, im2col size / stored size)`` for the operand holding X's
 im2col view (FF: A, BP: Y = dX before col2im, WG: B = X^T) and 1 elsewhere; Linear layers give 1.
 
-Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` FF and BP, for the layers the
+Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` / ``transposable`` / ``bimask`` FF
+and BP (`nmsat.trace.SPARSE_BP_METHODS`), for the layers the
 filter picks (default `nmsat.algo.layers.default_filter`); ``dense`` has no sparse GEMM.
 An `ActMatmul` ``a[..., M, K] @ b[..., K, N]`` (attention scores, context) gives a dense FF GEMM
 (M, N, K, count = prod of leading dims), a BP GEMM for ``da = dY b^T`` (M, K, N) and a BP GEMM named
@@ -27,7 +28,7 @@ from nmsat.algo.matmul import ActMatmul
 from nmsat.algo.models import build_model, input_shape
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.errors import NmsatError
-from nmsat.trace import PASSES, Gemm, Trace
+from nmsat.trace import PASSES, SPARSE_BP_METHODS, Gemm, Trace
 
 
 def _weight_gemms(name, module, x, y, ff, bp):
@@ -76,7 +77,7 @@ def trace_from_module(module, input_shape, batch=32, method="bdwp", pattern="2:8
         else:
             chosen = cfg.method != "dense" and keep(name, mod)
             ff_p = cfg.pattern if chosen else None
-            bp_p = cfg.pattern if chosen and cfg.method == "bdwp" else None
+            bp_p = cfg.pattern if chosen and cfg.method in SPARSE_BP_METHODS else None
             ff, wg = _weight_gemms(name, mod, args[0], out, ff_p, bp_p)
             back = [*ff[1:], wg]
             ff = ff[:1]

@@ -36,7 +36,8 @@ from nmsat.nm import NMPattern
 SCHEMA = "nmsat.trace"
 VERSION = 1
 PASSES = ("FF", "BP", "WG")
-METHODS = ("dense", "srste", "bdwp")
+METHODS = ("dense", "srste", "bdwp", "transposable", "bimask")
+SPARSE_BP_METHODS = ("bdwp", "transposable", "bimask")  # training methods whose BP GEMM is N:M too
 
 
 @dataclass(frozen=True)
