@@ -17,9 +17,10 @@ read with its channels in that order.
 import torch
 
 from nmsat.algo.masks import apply_mask, nm_mask
+from nmsat.methods import BIMASK_CANDIDATES, BIMASK_SEARCH_EVERY
 
-CANDIDATES = 10
-SEARCH_EVERY = 100
+CANDIDATES = BIMASK_CANDIDATES
+SEARCH_EVERY = BIMASK_SEARCH_EVERY
 
 
 def bp_mask_permuted(weight, mff, perm, pattern):

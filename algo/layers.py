@@ -6,10 +6,10 @@ Semantics of one training step of an N:M layer with dense master weight ``W[out,
   m consecutive weights along the input-channel axis (conv: at each kernel position);
 * BP: ``dX`` uses ``W . Mbp`` for ``bdwp`` (``Mbp``: n:m along the *output*-channel axis) and ``bimask``
   (its permuted BP mask), ``W . Mff`` for ``srste`` and ``transposable`` (whose one mask is n:m along
-  both axes) and ``W`` for ``dense`` (the masks of each method: `nmsat.algo.methods`);
+  both axes) and ``W`` for ``dense`` (the masks of each method: `nmsat.algo.mask_maker`);
 * WG: ``dW = dY^T X`` (dense, straight-through to ``W``) ``+ decay * (1 - Mff) . W`` when decay > 0
   (every method but dense);
-* masks follow `nmsat.nm.nm_mask` (made by `nmsat.algo.methods.MaskMaker`, kept as bools) and are
+* masks follow `nmsat.nm.nm_mask` (made by `nmsat.algo.mask_maker.MaskMaker`, kept as bools) and are
   recomputed from ``W`` at training forwards number 0, k, 2k, ... (``k = config.interval``); an eval-mode
   forward uses masks of the current ``W``; no BP mask is made when the layer's input needs no gradient.
 """
@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from nmsat.algo.functions import NMConv2dFn, NMLinearFn
+from nmsat.algo.mask_maker import BP_MASK_METHODS, MaskMaker
 from nmsat.algo.masks import apply_mask
-from nmsat.algo.methods import BP_MASK_METHODS, MaskMaker
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.errors import NmsatError
 

@@ -11,7 +11,7 @@ Per weight layer (``nn.Linear``, ``nn.Conv2d`` with ``groups`` g; trace conventi
 im2col view (FF: A, BP: Y = dX before col2im, WG: B = X^T) and 1 elsewhere; Linear layers give 1.
 
 Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` / ``transposable`` / ``bimask`` FF
-and BP (`nmsat.trace.SPARSE_BP_METHODS`), for the layers the
+and BP (`nmsat.methods.SPARSE_BP_METHODS`), for the layers the
 filter picks (default `nmsat.algo.layers.default_filter`); ``dense`` has no sparse GEMM.
 An `ActMatmul` ``a[..., M, K] @ b[..., K, N]`` (attention scores, context) gives a dense FF GEMM
 (M, N, K, count = prod of leading dims), a BP GEMM for ``da = dY b^T`` (M, K, N) and a BP GEMM named
@@ -28,7 +28,8 @@ from nmsat.algo.matmul import ActMatmul
 from nmsat.algo.models import build_model, input_shape
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.errors import NmsatError
-from nmsat.trace import PASSES, SPARSE_BP_METHODS, Gemm, Trace
+from nmsat.methods import SPARSE_BP_METHODS
+from nmsat.trace import PASSES, Gemm, Trace
 
 
 def _weight_gemms(name, module, x, y, ff, bp):

@@ -37,7 +37,6 @@ SCHEMA = "nmsat.trace"
 VERSION = 1
 PASSES = ("FF", "BP", "WG")
 METHODS = ("dense", "srste", "bdwp", "transposable", "bimask")
-SPARSE_BP_METHODS = ("bdwp", "transposable", "bimask")  # training methods whose BP GEMM is N:M too
 
 
 @dataclass(frozen=True)
