@@ -22,6 +22,7 @@ _PTR, _I64, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
 SIGNATURES = {  # name -> ctypes argument types
     "nm_mask_f32": (_PTR, _PTR, _I64, _I64, _I64, _INT, _INT),
     "nm_mask_f64": (_PTR, _PTR, _I64, _I64, _I64, _INT, _INT),
+    "transposable_mask_f32": (_PTR, _PTR, _I64, _I64, _I64, _INT, _INT),
     "apply_mask_f32": (_PTR, _PTR, _PTR, _I64),
     "apply_mask_f64": (_PTR, _PTR, _PTR, _I64),
 }

@@ -7,8 +7,10 @@
 // (padding never beats a real element). |x| is compared in registers; no |x| array is made.
 // NaN magnitudes are not supported (the reference has no defined order for them).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #define NM_INLINE inline __attribute__((always_inline))
 #if defined(__x86_64__)  // AVX2 where the CPU has it (chosen at load time), else the baseline
@@ -114,9 +116,55 @@ NM_INLINE void apply(const T* x, const uint8_t* mask, T* out, int64_t count) {
     for (int64_t i = 0; i < count; ++i) out[i] = mask[i] ? x[i] : T(0);
 }
 
+// Transposable mask (Hubara et al. 2021, greedy 2-approximation) of one block of r x c weights at
+// x[o * row + i * post] (o < r output rows, i < c input columns): visit by descending |x|, ties to the
+// lower (row, column); keep while the row and the column each hold fewer than n.
+NM_INLINE void transposable_block(const float* x, uint8_t* mask, int64_t row, int64_t post, int r, int c,
+                                  int n) {
+    uint64_t keys[kMaxM];
+    int rows[16], cols[16];
+    int count = 0;
+    for (int o = 0; o < r; ++o) {
+        for (int i = 0; i < c; ++i) {
+            float a = std::fabs(x[o * row + i * post]);
+            uint32_t bits;
+            std::memcpy(&bits, &a, sizeof bits);  // |x| >= 0: its bits order like its value
+            const uint32_t flat = static_cast<uint32_t>(o * c + i);
+            keys[count++] = (static_cast<uint64_t>(bits) << 32) | (0xFFFFFFFFu - flat);
+        }
+    }
+    std::sort(keys, keys + count, [](uint64_t a, uint64_t b) { return a > b; });
+    for (int o = 0; o < r; ++o) rows[o] = 0;
+    for (int i = 0; i < c; ++i) cols[i] = 0;
+    for (int t = 0; t < count; ++t) {
+        const int flat = static_cast<int>(0xFFFFFFFFu - static_cast<uint32_t>(keys[t]));
+        const int o = flat / c, i = flat % c;
+        const bool keep = rows[o] < n && cols[i] < n;
+        mask[o * row + i * post] = keep;
+        rows[o] += keep;
+        cols[i] += keep;
+    }
+}
+
 }  // namespace
 
 extern "C" {
+
+// Transposable n:m mask (0/1 bytes) of a float weight w[out][in][post], m <= 16: m x m blocks of
+// (output, input) channels at each of the `post` kernel positions.
+NM_CLONES void transposable_mask_f32(const float* w, uint8_t* mask, int64_t out, int64_t in, int64_t post, int n,
+                                     int m) {
+    const int64_t row = in * post;
+    for (int64_t o0 = 0; o0 < out; o0 += m) {
+        const int r = static_cast<int>(out - o0 < m ? out - o0 : m);
+        for (int64_t i0 = 0; i0 < in; i0 += m) {
+            const int c = static_cast<int>(in - i0 < m ? in - i0 : m);
+            const int64_t off = o0 * row + i0 * post;
+            for (int64_t k = 0; k < post; ++k) transposable_block(w + off + k, mask + off + k, row, post, r, c, n);
+        }
+    }
+}
+
 
 // Mask (0/1 bytes, x's layout) of n:m along the middle axis of x[pre][len][post] (m <= 256).
 NM_CLONES void nm_mask_f32(const float* x, uint8_t* mask, int64_t pre, int64_t len, int64_t post,

@@ -7,16 +7,32 @@ elements by descending ``|w|`` (ties: lower row, then lower column, first) and k
 row and its column still hold fewer than n kept elements. Every m consecutive weights along ``in``
 (FF groups) and along ``out`` (BP groups) then keep at most n, so FF and BP both run n:m with one
 mask. The greedy keeps at least half the magnitude an optimal transposable mask keeps (the paper's
-bound); a row can end with fewer than n.
+bound); a row can end with fewer than n. Magnitudes are compared in float32.
+
+`transposable_mask` runs the C++ kernel (`nmsat.algo.kernel`) on CPU for m <= 16 and otherwise
+`transposable_mask_torch`, the vectorized torch reference (one step per block position).
 """
 
 import torch
 
+from nmsat.algo.kernel import library
 from nmsat.nm import NMPattern
 
 
 def transposable_mask(weight, pattern):
     """Bool mask of ``W[out, in, ...]``, n:m along axis 0 and along axis 1 (the greedy described above)."""
+    p = NMPattern.parse(pattern)
+    lib = library() if weight.device.type == "cpu" and p.m <= 16 and weight.dim() >= 2 else None
+    if lib is None:
+        return transposable_mask_torch(weight, p)
+    w = weight.detach().float().contiguous()
+    mask = torch.empty(w.shape, dtype=torch.bool)
+    lib.transposable_mask_f32(w.data_ptr(), mask.data_ptr(), w.shape[0], w.shape[1], w[0, 0].numel(), p.n, p.m)
+    return mask
+
+
+def transposable_mask_torch(weight, pattern):
+    """`transposable_mask` in torch: all blocks at once, one greedy step per position in the sorted order."""
     p = NMPattern.parse(pattern)
     m, n = p.m, p.n
     w = weight.detach()

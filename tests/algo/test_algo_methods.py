@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from nmsat.algo import NMConfig, NMLinear
 from nmsat.algo.bimask import best_permutation, bp_mask_permuted
 from nmsat.algo.masks import ff_mask
-from nmsat.algo.transposable import transposable_mask
+from nmsat.algo.transposable import transposable_mask, transposable_mask_torch
 from nmsat.nm import NMPattern
 
 
@@ -38,6 +38,7 @@ def test_transposable_hand_checked_block():
     w = torch.tensor([[9.0, 8, 7, 0], [8.5, 1, 1, 1], [7.5, 6, 0, 0], [0, 0, 5, 4]])
     want = [[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 1]]  # worked through by hand, 2:4
     assert transposable_mask(w, "2:4").int().tolist() == want
+    assert transposable_mask_torch(w, "2:4").int().tolist() == want
 
 
 @st.composite
@@ -53,7 +54,9 @@ def weights(draw):
 @given(weights())
 def test_transposable_is_nm_on_both_axes_and_equals_the_greedy(case):
     values, pattern = case
-    mask = transposable_mask(torch.tensor(values, dtype=torch.float32), pattern).numpy()
+    w = torch.tensor(values, dtype=torch.float32)
+    mask = transposable_mask(w, pattern).numpy()  # the C++ kernel
+    assert np.array_equal(mask, transposable_mask_torch(w, pattern).numpy())
     assert _at_most_n(mask, pattern, 0) and _at_most_n(mask, pattern, 1)
     m = pattern.m
     flat = values.reshape(values.shape[0], values.shape[1], -1)
