@@ -75,7 +75,7 @@ def nm_mask(x, pattern, axis=-1, out=None):
 def apply_mask(x, mask):
     """``x`` where the bool `mask` is set, else 0 (a new tensor; one pass in the C++ kernel)."""
     lib, src = _kernel_source(x)
-    if lib is None or src.dtype != x.dtype or mask.device.type != "cpu":
+    if lib is None or src.dtype != x.dtype or mask.dtype != torch.bool or mask.shape != x.shape:
         return x * mask
     out = torch.empty_like(src)
     getattr(lib, _APPLY[src.dtype])(src.data_ptr(), mask.contiguous().data_ptr(), out.data_ptr(), src.numel())
