@@ -6,6 +6,8 @@
 // ties to the lower index, and a ragged tail group (r < m) keeps min(n, r) of its real elements
 // (padding never beats a real element). |x| is compared in registers; no |x| array is made.
 // NaN magnitudes are not supported (the reference has no defined order for them).
+// Also here: the transposable mask (greedy per m x m block, see nmsat.algo.transposable) and
+// apply_mask (x where the mask is set, else 0).
 
 #include <algorithm>
 #include <cmath>
