@@ -70,7 +70,7 @@ def recommendation(rows, pattern="2:8"):
 
     Rule: among the N:M methods with a sparse BP GEMM whose mean accuracy is within one standard deviation
     (of the best) of the most accurate N:M method, the highest simulated speedup; ties go to fewer top-N
-    cycles.
+    cycles (and are named).
     """
     nm = [r for r in rows if r["pattern"] == pattern and r["method"] != "dense" and r["acc_mean"] is not None]
     if not nm:
@@ -81,8 +81,13 @@ def recommendation(rows, pattern="2:8"):
         return (f"At {pattern} only {best['method']} (no sparse BP) is within one standard deviation of the best "
                 "accuracy: build forward-only N:M hardware.")
     pick = max(fit, key=lambda r: (r["speedup"], -r["topn_cycles"]))
+    tied = [r for r in fit if r is not pick and r["speedup"] == pick["speedup"]]
+    tie = "".join(f", tied with {r['method']} ({r['topn_cycles']:,} top-N cycles)" for r in tied)
+    means = [r["acc_mean"] for r in nm]
     return (f"Build hardware for **{pick['method']}**: at {pattern} it is within one standard deviation of the most "
             f"accurate N:M method ({best['method']}, {best['acc_mean']:.4f} +- {best['acc_std']:.4f}) with "
             f"{pick['acc_mean']:.4f} +- {pick['acc_std']:.4f}, and among those it has the highest simulated "
-            f"training speedup ({pick['speedup']:.2f}x; top-N unit {pick['topn_cycles']:,} cycles per "
-            f"step, {pick['topn_passes']:g} passes, {pick['mask_unit']}).")
+            f"training speedup ({pick['speedup']:.2f}x{tie}; its top-N unit: {pick['topn_cycles']:,} cycles per "
+            f"step, {pick['topn_passes']:g} passes, {pick['mask_unit']}). The N:M accuracies at {pattern} span "
+            f"{min(means):.4f}-{max(means):.4f}, within about {max(r['acc_std'] for r in nm):.4f} (the largest "
+            "seed spread), so the accuracy filter separates them only weakly.")
