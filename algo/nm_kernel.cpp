@@ -60,26 +60,34 @@ NM_INLINE void group_rows(const T* x, uint8_t* mask, int64_t post, int r, int n)
 }
 
 // The `groups` full groups of one slab x[groups * M][post] whose rows are short (post < kBlock): the
-// columns of several groups are gathered into one block (column c: group c / post, position c % post),
-// ranked together, and scattered back.
+// rows of kBlock / post whole groups are gathered side by side into one block (column c: group
+// c / post, position c % post), ranked together, and scattered back.
 template <typename T, int M>
 NM_INLINE void slab_gathered(const T* x, uint8_t* mask, int64_t groups, int64_t post, int n) {
-    T buf[M][kBlock];
-    uint8_t mbuf[M][kBlock];
-    const int64_t columns = groups * post;
-    for (int64_t c0 = 0; c0 < columns; c0 += kBlock) {
-        const int64_t b = columns - c0 < kBlock ? columns - c0 : kBlock;
-        int64_t g = c0 / post, j = c0 % post;
-        int64_t offs[kBlock];
-        for (int64_t c = 0; c < b; ++c) {
-            offs[c] = g * M * post + j;
-            if (++j == post) j = 0, ++g;
+    T buf[M > 0 ? M : 1][kBlock];
+    uint8_t mbuf[M > 0 ? M : 1][kBlock];
+    const int64_t per_block = kBlock / post;
+    for (int64_t g0 = 0; g0 < groups; g0 += per_block) {
+        const int64_t count = groups - g0 < per_block ? groups - g0 : per_block;
+        const T* xs = x + g0 * M * post;
+        uint8_t* ms = mask + g0 * M * post;
+        if (post == 1) {  // contiguous groups: a plain transpose in and out
+            for (int64_t g = 0; g < count; ++g)
+                for (int i = 0; i < M; ++i) buf[i][g] = xs[g * M + i];
+        } else {
+            for (int64_t g = 0; g < count; ++g)
+                for (int i = 0; i < M; ++i)
+                    for (int64_t j = 0; j < post; ++j) buf[i][g * post + j] = xs[(g * M + i) * post + j];
         }
-        for (int64_t c = 0; c < b; ++c)
-            for (int i = 0; i < M; ++i) buf[i][c] = x[offs[c] + i * post];
-        rank_block<T, M>(&buf[0][0], &mbuf[0][0], kBlock, b, M, n);
-        for (int64_t c = 0; c < b; ++c)
-            for (int i = 0; i < M; ++i) mask[offs[c] + i * post] = mbuf[i][c];
+        rank_block<T, M>(&buf[0][0], &mbuf[0][0], kBlock, count * post, M, n);
+        if (post == 1) {
+            for (int64_t g = 0; g < count; ++g)
+                for (int i = 0; i < M; ++i) ms[g * M + i] = mbuf[i][g];
+        } else {
+            for (int64_t g = 0; g < count; ++g)
+                for (int i = 0; i < M; ++i)
+                    for (int64_t j = 0; j < post; ++j) ms[(g * M + i) * post + j] = mbuf[i][g * post + j];
+        }
     }
 }
 
