@@ -1,6 +1,8 @@
-"""nmsat.algo: N:M sparse training in PyTorch (dense, SR-STE, BDWP) and workload extraction (no amaranth).
+"""nmsat.algo: N:M sparse training in PyTorch (dense, SR-STE, BDWP, transposable, Bi-Mask) and workload
+extraction (no amaranth).
 
-Modules: `nmconfig` (NMConfig), `masks` (torch N:M masks), `functions` (autograd), `layers`
+Modules: `nmconfig` (NMConfig), `masks` (N:M masks; `kernel`: their C++ kernel), `transposable`,
+`bimask`, `mask_maker` (the masks of each method), `functions` (autograd), `layers`
 (NMLinear, NMConv2d, sparsify_, densify_), `models` (MODELS), `workload` (model_trace, trace_from_module),
 `dispatch` (the dispatcher-level recorder behind it), `usermodel` (``package.module:factory`` models),
 `data` (digits), `train`, `sweep` (accuracy_sweep).

@@ -4,12 +4,14 @@ Semantics of one training step of an N:M layer with dense master weight ``W[out,
 
 * FF: ``Y = X (W . Mff)^T`` (conv: ``conv(X, W . Mff)``); ``Mff`` keeps the n largest ``|W|`` of every
   m consecutive weights along the input-channel axis (conv: at each kernel position);
-* BP: ``dX`` uses ``W . Mbp`` for ``bdwp`` (``Mbp``: n:m along the *output*-channel axis),
-  ``W . Mff`` for ``srste`` and ``W`` for ``dense``;
+* BP: ``dX`` uses ``W . Mbp`` for ``bdwp`` (``Mbp``: n:m along the *output*-channel axis) and ``bimask``
+  (its permuted BP mask), ``W . Mff`` for ``srste`` and ``transposable`` (whose one mask is n:m along
+  both axes) and ``W`` for ``dense`` (the masks of each method: `nmsat.algo.mask_maker`);
 * WG: ``dW = dY^T X`` (dense, straight-through to ``W``) ``+ decay * (1 - Mff) . W`` when decay > 0
-  (``srste`` and ``bdwp``);
-* masks follow `nmsat.nm.nm_mask`; a grouped conv's ``Mbp`` groups output channels within each conv
-  group (the BP GEMM of conv group g reduces over that group's out/groups channels only);
+  (every method but dense);
+* masks follow `nmsat.nm.nm_mask` (made by `nmsat.algo.mask_maker.MaskMaker`, kept as bools); a grouped
+  conv's BDWP ``Mbp`` groups output channels within each conv group (the BP GEMM of conv group g reduces
+  over that group's out/groups channels only); no BP mask is made when the layer's input needs no gradient;
 * masks are recomputed from ``W`` at the first training forward after optimizer steps 0, k, 2k, ...
   (``k = config.interval``): a step is a change of ``W`` (its in-place version counter), so the
   forwards of an accumulated gradient share one step; an eval-mode forward uses masks of the current ``W``.
@@ -20,7 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nmsat.algo.functions import NMConv2dFn, NMLinearFn
-from nmsat.algo.masks import bp_mask, ff_mask
+from nmsat.algo.mask_maker import BP_MASK_METHODS, MaskMaker
+from nmsat.algo.masks import apply_mask
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.errors import NmsatError
 
@@ -30,43 +33,42 @@ class _NMMixin:
 
     def _init_nm(self, config):
         self.nm = config
+        self.nm_masks = None if config.method == "dense" else MaskMaker(config, getattr(self, "groups", 1))
         self.nm_step = 0  # optimizer steps (weight updates) seen by training forwards
         self._seen_version = None
         self.register_buffer("mask_ff", None, persistent=False)
         self.register_buffer("mask_bp", None, persistent=False)
 
-    def compute_masks(self):
-        """(Mff, Mbp) of the current dense weight, as 0/1 in W's dtype; Mbp is None unless bdwp."""
-        pattern, dtype = self.nm.pattern, self.weight.dtype
-        mbp = None
-        if self.nm.method == "bdwp":
-            # W[out, ...] -> [out/groups, groups, ...]: axis 0 runs within one conv group.
-            per_group = self.weight.unflatten(0, (getattr(self, "groups", 1), -1)).transpose(0, 1)
-            mbp = bp_mask(per_group, pattern, dtype).transpose(0, 1).flatten(0, 1)
-        return ff_mask(self.weight, pattern, dtype), mbp
+    def compute_masks(self, need_bp=True):
+        """(Mff, Mbp) bool masks of the current dense weight; Mbp is None unless the method has its own BP
+        mask and `need_bp`."""
+        return self.nm_masks(self.weight, need_bp)
 
-    def refresh_masks(self):
-        """Recompute and store the masks from the current dense weight."""
-        self.mask_ff, self.mask_bp = self.compute_masks()
+    def refresh_masks(self, need_bp=True):
+        """Recompute and store the masks from the current dense weight (into the old mask tensors)."""
+        mff, mbp = self.nm_masks(self.weight, need_bp, (self.mask_ff, self.mask_bp))
+        if mff is not self.mask_ff or mbp is not self.mask_bp:
+            self.mask_ff, self.mask_bp = mff, mbp
 
-    def _step_masks(self):
+    def _step_masks(self, need_bp):
         if not self.training:
-            return self.compute_masks()
+            return self.compute_masks(need_bp)
         version = self.weight._version
         updated = self._seen_version is not None and version != self._seen_version
         self._seen_version = version
         if updated:
             self.nm_step += 1
-        if self.mask_ff is None or (updated and self.nm_step % self.nm.interval == 0):
-            self.refresh_masks()
+        stale = self.mask_ff is None or (updated and self.nm_step % self.nm.interval == 0)
+        if stale or (need_bp and self.mask_bp is None and self.nm.method in BP_MASK_METHODS):
+            self.refresh_masks(need_bp)
         return self.mask_ff, self.mask_bp
 
-    def _nm_operands(self):
-        """(FF weight, BP weight, decay) for the autograd function of this step."""
-        mff, mbp = self._step_masks()
+    def _nm_operands(self, x):
+        """(FF weight, BP weight, decay) for the autograd function of this step with input `x`."""
+        mff, mbp = self._step_masks(x.requires_grad and torch.is_grad_enabled())
         w = self.weight.detach()
-        w_ff = w * mff
-        return w_ff, (w * mbp if mbp is not None else w_ff), float(self.nm.decay)
+        w_ff = apply_mask(w, mff)
+        return w_ff, (apply_mask(w, mbp) if mbp is not None else w_ff), float(self.nm.decay)
 
     def extra_repr(self):
         pattern = "" if self.nm.method == "dense" else f", pattern={self.nm.n}:{self.nm.m}"
@@ -83,7 +85,7 @@ class NMLinear(_NMMixin, nn.Linear):
     def forward(self, x):
         if self.nm.method == "dense":
             return super().forward(x)
-        w_ff, w_bp, decay = self._nm_operands()
+        w_ff, w_bp, decay = self._nm_operands(x)
         return NMLinearFn.apply(x, self.weight, self.bias, w_ff, w_bp, decay)
 
 
@@ -102,7 +104,7 @@ class NMConv2d(_NMMixin, nn.Conv2d):
     def forward(self, x):
         if self.nm.method == "dense":
             return super().forward(x)
-        w_ff, w_bp, decay = self._nm_operands()
+        w_ff, w_bp, decay = self._nm_operands(x)
         padding = self.padding
         if self.padding_mode != "zeros" or isinstance(padding, str):
             mode = "constant" if self.padding_mode == "zeros" else self.padding_mode

@@ -12,8 +12,8 @@ from nmsat.trace import METHODS
 class NMConfig:
     """Validated sparse-training settings.
 
-    * ``method``: ``dense`` (no masks), ``srste`` (FF and BP use ``W . Mff``) or ``bdwp`` (FF uses
-      ``W . Mff``, BP uses ``W . Mbp``);
+    * ``method``: ``dense`` (no masks), ``srste`` (FF and BP use ``W . Mff``), ``bdwp`` (FF uses
+      ``W . Mff``, BP uses ``W . Mbp``), ``transposable`` or ``bimask`` (see `nmsat.algo.mask_maker`);
     * ``n``, ``m``: the N:M pattern (ignored by ``dense``);
     * ``decay``: the SR-STE lambda; the weight gradient gets ``+ decay * (1 - Mff) . W`` (not for dense);
     * ``interval``: masks are recomputed from the dense weights every ``interval`` training steps.

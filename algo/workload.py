@@ -12,12 +12,13 @@ rules). For a weight layer (``nn.Linear``, ``nn.Conv2d`` with ``groups`` g) this
 ``im2col`` (A, B, Y factors) is ``max(1, im2col size / stored size)`` for the operand holding X's
 im2col view (FF: A, BP: Y = dX before col2im, WG: B = X^T) and 1 elsewhere; matrix products give 1.
 
-Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` FF and BP, for the weights of the
-``nn.Linear`` / ``nn.Conv2d`` layers the filter picks (default `nmsat.algo.layers.default_filter`),
-exactly the layers `nmsat.algo.layers.sparsify_` swaps; every other GEMM (attention scores and context,
-other parameters such as `nn.MultiheadAttention`'s in-projection) is dense. Products of two activations
-(``matmul``, ``einsum``, `ActMatmul`, scaled-dot-product attention) give dense FF GEMMs and, for each
-operand that needs a gradient, a dense BP GEMM, named after the module they run in.
+Sparsity (B operand, along K): ``srste`` makes FF sparse, ``bdwp`` / ``transposable`` / ``bimask`` FF
+and BP (`nmsat.methods.SPARSE_BP_METHODS`), for the weights of the ``nn.Linear`` / ``nn.Conv2d`` layers
+the filter picks (default `nmsat.algo.layers.default_filter`), exactly the layers
+`nmsat.algo.layers.sparsify_` swaps; every other GEMM (attention scores and context, other parameters
+such as `nn.MultiheadAttention`'s in-projection) is dense. Products of two activations (``matmul``,
+``einsum``, `ActMatmul`, scaled-dot-product attention) give dense FF GEMMs and, for each operand that
+needs a gradient, a dense BP GEMM, named after the module they run in.
 """
 
 import copy
@@ -31,6 +32,7 @@ from nmsat.algo.models import build_model, input_shape
 from nmsat.algo.nmconfig import NMConfig
 from nmsat.algo.usermodel import build_user_model, is_factory_spec, parse_input_shape
 from nmsat.errors import NmsatError
+from nmsat.methods import SPARSE_BP_METHODS
 from nmsat.trace import PASSES, Gemm, Trace
 
 SPARSIFIABLE = (nn.Linear, nn.Conv2d)  # exact types, as `sparsify_` swaps them
@@ -44,7 +46,7 @@ def _weight_pattern(cfg, keep):
     def pattern(layer, owner, pname, pass_):
         chosen = (cfg.method != "dense" and pname == "weight" and type(owner) in SPARSIFIABLE
                   and keep(layer, owner))
-        return cfg.pattern if chosen and (pass_ == "FF" or cfg.method == "bdwp") else None
+        return cfg.pattern if chosen and (pass_ == "FF" or cfg.method in SPARSE_BP_METHODS) else None
 
     return pattern
 

@@ -45,7 +45,7 @@ VERSION = 2
 READS = (1, 2)  # trace versions this nmsat loads
 PASSES = ("FF", "BP", "WG")
 NONGEMM_PASSES = ("FF", "BP")
-METHODS = ("dense", "srste", "bdwp")
+METHODS = ("dense", "srste", "bdwp", "transposable", "bimask")
 MAX_DIM = 2**40  # largest GEMM dimension or repeat count (~1.1e12)
 MAX_BATCH = 2**31
 MAX_IM2COL = 1e6
@@ -163,7 +163,8 @@ def _check_patterns(trace):
 
 
 def _check_masks(trace):
-    """Masks name layers with an FF GEMM, hold one element per weight and are N:M along their axis."""
+    """Masks name layers with an FF GEMM and hold one element per weight; FF masks are N:M along the input
+    channels (BP masks are N:M within each conv group, or in a permuted order for Bi-Mask: not checked)."""
     require(isinstance(trace.masks, dict), "trace masks: expected a dict {layer: {'ff'|'bp': mask}}")
     ff = {g.layer: g for g in trace.gemms if g.pass_ == "FF"}
     pattern = trace.pattern or next((g.sparse for g in trace.gemms if g.sparse is not None), None)
@@ -180,8 +181,9 @@ def _check_masks(trace):
             require(mask.size == g.n * g.k * g.count,
                     f"{where}.{kind}: shape {mask.shape} does not match the layer's weight "
                     f"({g.n * g.k * g.count} elements)")
-            require(is_nm(mask, pattern, MASK_AXES[kind]), f"{where}.{kind}: not {pattern} along axis "
-                    f"{MASK_AXES[kind]}")
+            if kind == "ff":
+                require(is_nm(mask, pattern, MASK_AXES[kind]), f"{where}.{kind}: not {pattern} along axis "
+                        f"{MASK_AXES[kind]}")
 
 
 def _encode_mask(mask):

@@ -3,6 +3,8 @@
 * ``dense``: every GEMM dense.
 * ``srste``: forward-only N:M hardware (SR-STE): FF sparse, BP and WG dense.
 * ``bdwp``: bidirectional weight pruning: FF and BP sparse, WG dense.
+* ``transposable``, ``bimask``: FF and BP sparse, WG dense, like ``bdwp``; they differ in how the masks
+  are made (`nmsat.sim.mask_cost`).
 
 Layers are sparse-capable ("prunable") if the trace marks any of their GEMMs sparse; in a trace with
 no sparse GEMM at all (a dense-training trace) every weight layer (one with a WG GEMM) is prunable.
@@ -12,8 +14,9 @@ The pattern is the explicit one, else the trace's, else the first sparse GEMM's.
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 
-MODES = ("dense", "srste", "bdwp")
-SPARSE_PASSES = {"dense": (), "srste": ("FF",), "bdwp": ("FF", "BP")}
+MODES = ("dense", "srste", "bdwp", "transposable", "bimask")
+SPARSE_PASSES = {"dense": (), "srste": ("FF",), "bdwp": ("FF", "BP"), "transposable": ("FF", "BP"),
+                 "bimask": ("FF", "BP")}
 
 
 def check_mode(mode):

@@ -3,7 +3,8 @@
 The step is simulated as one period: the backward pass of step s (for each layer, last first: its BP
 and WG GEMMs, then its weight update), followed by the forward pass of step s+1 (FF GEMMs in trace
 order). Units: the array runs GEMMs in that order; the update unit runs updates in order; the top-N
-unit runs FF compressions in update order, then BP compressions in update order.
+unit runs FF compressions in update order, then BP compressions in update order; what each mode asks of it
+(passes, a transposable block pass, Bi-Mask's search and permuted BP operand) is `nmsat.sim.mask_cost`.
 
 The generated hardware has no weight-update or top-N data path yet: by default the step is its GEMMs on
 the RTL's GEMM engine, and the update and top-N units below are charged only in the projected model
@@ -25,9 +26,10 @@ from dataclasses import dataclass, field
 from nmsat.sim.budget import check_work
 from nmsat.sim.energy import COMPONENTS, static_pj
 from nmsat.sim.layer import best_gemm, check_dataflow, dram_bytes_per_cycle
+from nmsat.sim.mask_cost import mask_jobs, permute_bytes
 from nmsat.sim.modes import gemm_patterns, trace_pattern
 from nmsat.sim.vector import speedup_cap, vector_cost
-from nmsat.sim.weight_update import layer_weights, topn_cost, update_cost
+from nmsat.sim.weight_update import layer_weights, update_cost
 
 
 @dataclass
@@ -121,7 +123,7 @@ class _Step:
 
 
 def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None, progress=None):
-    """Simulate one training step of `trace` on `cfg` in hardware `mode` ('dense', 'srste', 'bdwp')
+    """Simulate one training step of `trace` on `cfg` in hardware `mode` (`nmsat.sim.modes.MODES`)
     with dataflow policy 'ws', 'os' or 'best' (offline search per GEMM) and optional pre-generation.
     `pattern` overrides the trace's N:M pattern; `progress` (optional) is called once per GEMM."""
     check_dataflow(cfg, dataflow)
@@ -155,14 +157,15 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
         cost = update_cost(n_out * k_in * blocks, cfg)
         done = step.unit("update", f"{layer} update", step.t, cost)
         ready_ff[layer] = ready_bp[layer] = done
-        jobs = [(ps, topn_cost(n_out, k_in, blocks, pat, cfg, ps))
-                for ps in ("FF", "BP") if (layer, ps) in sparse]
+        jobs = mask_jobs(mode, n_out, k_in, blocks, pat, cfg, [ps for ps in ("FF", "BP") if (layer, ps) in sparse])
         for ps, c in jobs:
-            if ps == "FF" or not pregen:
-                ready = ready_ff if ps == "FF" else ready_bp
-                ready[layer] = step.unit("topn", f"{layer} top-N {ps}", done, c)
+            if ps == "FF" or ps == "FF+BP" or not pregen:
+                end = step.unit("topn", f"{layer} top-N {ps}", done, c)
+                for key, ready in (("FF", ready_ff), ("BP", ready_bp)):
+                    if key in ps.split("+"):
+                        ready[layer] = end
             else:
-                bp_jobs.append((layer, done, c))
+                bp_jobs.append((layer, done, c, ps))
         for _, c in jobs:
             dram += c["dram_bytes"]
             for comp, v in c["energy_pj"].items():
@@ -170,8 +173,15 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
         dram += cost["dram_bytes"]
         for comp, v in cost["energy_pj"].items():
             energy[comp] += v
-    for layer, done, c in bp_jobs:
-        ready_bp[layer] = step.unit("topn", f"{layer} top-N BP", done, c)
+    if mode == "bimask":  # dY of each sparse BP GEMM is gathered through the channel permutation
+        gathered = sum(permute_bytes(g, cfg) for g, p in zip(trace.gemms, pats, strict=True)
+                       if p is not None and g.pass_ == "BP")
+        dram += gathered
+        energy["dram"] += gathered * cfg.energy.dram_pj_per_byte
+    for layer, done, c, ps in bp_jobs:
+        end = step.unit("topn", f"{layer} top-N {ps}", done, c)
+        if ps == "BP":
+            ready_bp[layer] = end
     for row in rows:
         if row["pass"] == "FF":
             track = "topn" if (row["layer"], "FF") in sparse else "update"

@@ -1,4 +1,4 @@
-"""`nmsat train`: train on digits (dense / SR-STE / BDWP), one run or a sweep, with an accuracy table."""
+"""`nmsat train`: train on digits (dense, SR-STE, BDWP, transposable, Bi-Mask); one run or a sweep."""
 
 import csv
 
@@ -46,10 +46,10 @@ def command(models, methods, patterns, seeds, epochs, batch, lr, decay, interval
 
     path = accuracy_sweep(out_dir, models, methods, patterns, seeds, epochs, progress=progress, batch=batch,
                           lr=lr, decay=decay, interval=interval, threads=threads)
-    click.echo(f"{'model':<12} {'method':<7} {'pattern':<7} {'n':>2} {'mean acc':>9} {'std':>7}")
+    click.echo(f"{'model':<12} {'method':<12} {'pattern':<7} {'n':>2} {'mean acc':>9} {'std':>7}")
     with open(path) as f:
         rows = [{**r, "test_acc": float(r["test_acc"])} for r in csv.DictReader(f)]
     for cell, s in summarize(rows).items():
         model, method, pattern = cell.rsplit("/", 2)
-        click.echo(f"{model:<12} {method:<7} {pattern:<7} {s['n']:>2} {s['mean']:>9.4f} {s['std']:>7.4f}")
+        click.echo(f"{model:<12} {method:<12} {pattern:<7} {s['n']:>2} {s['mean']:>9.4f} {s['std']:>7.4f}")
     click.echo(f"wrote {out_dir}/accuracy.csv and {out_dir}/accuracy_summary.json")

@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 from nmsat import atomic
-from nmsat.report import collect, plots
+from nmsat.report import collect, methods, plots
 from nmsat.report.markdown import figure, table
 
 REPORT_FILES = ("README.md", "data.json", "speedup.png", "energy.png", "layer_time.png", "sim_speed.png")
@@ -130,6 +130,33 @@ def _projection_section(rows):
         "(the report's earlier 1.70x mean came from it).",
         "",
         table(rows, ["step", *models, "mean"]),
+    ])
+
+
+def _methods_section(rows, cpu_meta):
+    if cpu_meta is None:
+        cpu = f"CPU step overhead: not measured (no `{methods.CPU_RESULTS}`)."
+    else:
+        cpu = (f"CPU step overhead: step time / dense step time from `{methods.CPU_RESULTS}` (torch "
+               f"{cpu_meta['torch']}, {cpu_meta['threads']} thread, batch {cpu_meta['batch']}, pattern "
+               f"{cpu_meta['pattern']}, masks every {cpu_meta['interval']} step by the {cpu_meta['masks']}, medians; "
+               f"load average {cpu_meta['load_before']:.1f} -> {cpu_meta['load_after']:.1f} on "
+               f"{cpu_meta['cpus']} CPUs shared with other work).")
+    return "\n".join([
+        "## Training methods compared",
+        "",
+        f"Accuracy: {methods.ACCURACY_MODEL} on digits from the accuracy sweep above (mean +- sample std over "
+        "seeds). Speedup: simulated training step (" + rows[0]["workload"] + ", batch 32) over dense, each method in "
+        "its own hardware mode (`nmsat.sim.mask_cost`: what it asks of the top-N unit and of the BP operand). "
+        "`topn_cycles`: busy cycles of the top-N / mask unit per step (`topn_exposed`: those the array waits "
+        "for); `mask_dram_mb`, `mask_uj`: its DRAM traffic and energy per step (Bi-Mask: with its search and "
+        "the permuted gather of dY). " + cpu,
+        "",
+        table(rows, ["method", "pattern", "accuracy", "speedup", "topn_passes", "mask_unit", "bp_operand",
+                     "topn_cycles", "topn_exposed", "mask_dram_mb", "mask_uj",
+                     *(f"cpu_{m}" for m in methods.CPU_MODELS)]),
+        "",
+        methods.recommendation(rows),
     ])
 
 
@@ -334,7 +361,7 @@ def _speed_section(speed, out):
 
 
 def build_report(out_dir, cfg, accuracy_rows, speedup_rows, steps, passes, energy, schedules, layer_time, rtl_rows,
-                 area, speed, settings, nongemm=None):
+                 area, speed, settings, nongemm=None, method_table=([], None)):
     """Write ``README.md``, the PNGs and ``data.json`` into `out_dir`; return the headline numbers."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -344,6 +371,7 @@ def build_report(out_dir, cfg, accuracy_rows, speedup_rows, steps, passes, energ
         _accuracy_section(accuracy_rows),
         speed_md,
         *([_nongemm_section(nongemm)] if nongemm else []),
+        _methods_section(*method_table),
         _passes_section(passes),
         _energy_section(energy, out),
         _schedule_section(schedules[0], schedules[1], layer_time[0], layer_time[1], out),
@@ -355,6 +383,7 @@ def build_report(out_dir, cfg, accuracy_rows, speedup_rows, steps, passes, energ
     data = {"config": cfg.to_dict(), "settings": settings, "accuracy": accuracy_rows, "speedup": speedup_rows,
             "projection_steps": steps,
             "passes": passes, "energy_pj": energy, "schedules": schedules[0], "best_per_layer": schedules[1],
-            "rtl_validation": rtl_rows, "area": area, "sim_speed": speed, "nongemm": nongemm}
+            "rtl_validation": rtl_rows, "area": area, "sim_speed": speed, "nongemm": nongemm,
+            "methods": method_table[0]}
     atomic.write_text(out / "data.json", json.dumps(data, indent=1, default=str))
     return {"bdwp_2_8_mean_speedup": mean28, "report": str(out / "README.md")}

@@ -5,12 +5,13 @@ from pathlib import Path
 import click
 
 from nmsat.determinism import pin_cpu_kernels, pinned_text
-from nmsat.report import collect
+from nmsat.report import collect, methods
 from nmsat.report.build import build_report
+from nmsat.trace import METHODS
 
 SPEED_RESULTS = Path("benchmarks/results/sim_vs_scalesim.json")
 ACCURACY_MODELS = ("digits_cnn", "mlp")
-ACCURACY_METHODS = ("dense", "srste", "bdwp")
+ACCURACY_METHODS = METHODS
 ACCURACY_PATTERNS = ("2:4", "1:4", "2:8")
 TRAIN_BATCH = 64  # the accuracy sweep's training batch
 SIM_BATCH = 32  # the batch of every simulated workload
@@ -64,10 +65,18 @@ def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=SIM_BAT
     return {m: collect.workload(model, size, batch, m, pattern) for m in ("dense", "srste", "bdwp")}
 
 
+def method_traces(patterns=ACCURACY_PATTERNS, workload=methods.SPEED_MODEL, batch=32):
+    """{(method, pattern): trace} of the methods table's workload (dense once, pattern None)."""
+    model, size = workload
+    return {(m, p): collect.workload(model, size, batch, m, p)
+            for m in METHODS for p in ([None] if m == "dense" else patterns)}
+
+
 def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None,
-                runs=Path("out/report-runs")):
+                runs=Path("out/report-runs"), method_patterns=ACCURACY_PATTERNS, method_model=methods.SPEED_MODEL):
     """Gather every section and write the report into `out`; returns the headline numbers.
 
+    The training-methods table simulates `method_model` at `method_patterns`.
     Without `accuracy_csv` the accuracy sweep trains into `runs` (checkpoints, traces: not for the report).
     """
     out = Path(out)
@@ -86,6 +95,10 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     passes = collect.pass_breakdown(cfg, traces)
     sched = collect.schedules(cfg, traces["bdwp"])
     layer_time = collect.time_breakdown(cfg, traces["bdwp"])
+    say(f"training methods table: {method_model[0]} ({method_model[1]}) steps of every method x "
+        f"{', '.join(method_patterns)}, CPU overhead from {methods.CPU_RESULTS}")
+    cpu, cpu_meta = methods.cpu_overheads()
+    method_table = methods.method_rows(cfg, acc, method_traces(method_patterns, method_model), cpu)
     rtl = rtl_rows(hw_cfg, rtl_cases)
     area_data = area_rows(hw_cfg, area)
     trained = accuracy_csv is None
@@ -97,4 +110,4 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
                 "simulated batch": SIM_BATCH, "RTL cases": rtl_cases, "RTL seed": 0, "RTL/area config": hw_cfg.name}
     say(f"writing the report to {out}/")
     return build_report(out, cfg, acc, speed, steps, passes, energy, sched, layer_time, rtl, area_data,
-                        collect.sim_speed(SPEED_RESULTS), settings, nongemm)
+                        collect.sim_speed(SPEED_RESULTS), settings, nongemm, (method_table, cpu_meta))

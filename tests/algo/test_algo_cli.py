@@ -32,7 +32,7 @@ def test_workload_table_csv_json_and_trace_file(capsys, tmp_path):
 def test_train_runs_and_writes_accuracy(capsys, tmp_path):
     code, out, _ = _run(capsys, "train", "--model", "mlp", "--method", "dense", "--method", "bdwp",
                         "--pattern", "2:4", "--epochs", "1", "-o", str(tmp_path), "--no-progress")
-    assert code == 0 and "mlp          bdwp    2:4" in out
+    assert code == 0 and "mlp          bdwp         2:4" in out
     assert (tmp_path / "accuracy.csv").read_text().startswith("model,method,pattern,seed,test_acc")
 
 

@@ -73,7 +73,7 @@ def test_bdwp_backward_uses_the_second_mask():
 def test_masks_refresh_every_k_optimizer_steps():
     # interval 2: masks come from W at steps 0, 2, 4, ...; a step is a weight update, not a forward.
     layer = NMLinear(8, 4, config=NMConfig.parse("bdwp", "1:4", interval=2))
-    x = torch.randn(3, 8)
+    x = torch.randn(3, 8, requires_grad=True)
     layer(x)
     first = layer.mask_ff.clone()
     with torch.no_grad():
@@ -111,11 +111,11 @@ def test_grouped_conv_bp_mask_is_nm_within_each_conv_group():
     # 12 outputs in 2 groups of 6: 2:8 along the 6 output channels of a group keeps min(2, 6) = 2 per group.
     torch.manual_seed(0)
     conv = NMConv2d(16, 12, 1, groups=2, bias=False, config=NMConfig.parse("bdwp", "2:8", 0.0))
-    conv(torch.randn(2, 16, 3, 3))
+    conv(torch.randn(2, 16, 3, 3, requires_grad=True))  # the input needs a gradient: Mbp is made
     mbp = conv.mask_bp[:, :, 0, 0]
     for g in range(2):
-        assert torch.equal(mbp[6 * g:6 * g + 6].sum(0), torch.full((8,), 2.0))
-        want = nm_mask_torch(conv.weight[6 * g:6 * g + 6].detach(), "2:8", 0, torch.float32)
+        assert torch.equal(mbp[6 * g:6 * g + 6].sum(0), torch.full((8,), 2))
+        want = nm_mask_torch(conv.weight[6 * g:6 * g + 6].detach(), "2:8", 0, torch.float32).bool()
         assert torch.equal(conv.mask_bp[6 * g:6 * g + 6], want)
 
 
@@ -133,11 +133,19 @@ def test_conv_padding_modes_match_nn_conv2d(kernel, kwargs):
     layer = NMConv2d(8, 4, kernel, **kwargs, config=NMConfig.parse("srste", "2:4", 0.0)).double()
     layer.load_state_dict(ref.state_dict())
     with torch.no_grad():
-        ref.weight.mul_(ff_mask(ref.weight, "2:4", torch.float64))
+        ref.weight.mul_(ff_mask(ref.weight, "2:4"))
     x = torch.randn(2, 8, 7, 6, dtype=torch.float64)
     dy = torch.randn_like(ref(x))
     for got, want in zip(_run(layer, x, dy), _run(ref, x, dy), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_no_bp_mask_when_the_input_needs_no_gradient():
+    layer = NMLinear(8, 4, config=NMConfig.parse("bdwp", "1:4"))
+    layer(torch.randn(3, 8)).sum().backward()
+    assert layer.mask_bp is None and layer.mask_ff.dtype == torch.bool
+    layer(torch.randn(3, 8, requires_grad=True))
+    assert layer.mask_bp is not None
 
 
 def test_eval_forward_uses_masks_of_current_weights():

@@ -44,10 +44,12 @@ def test_small_report_is_complete_and_deterministic(tmp_path):
     for run in ("a", "b"):
         out = tmp_path / run
         head = make_report(out, default_config(), acc, 1, 1, 0, default_config(), False,
-                           speed_models=(("resnet9", "cifar"),))
+                           speed_models=(("resnet9", "cifar"),), method_patterns=("2:8",),
+                           method_model=("resnet9", "cifar"))
         assert head["bdwp_2_8_mean_speedup"] > 1.0
         text = (out / "README.md").read_text()
-        for section in ("Accuracy", "Training speedup", "Non-GEMM work (projected", "Energy", "Schedules",
+        for section in ("Accuracy", "Training speedup", "Non-GEMM work (projected", "Training methods compared",
+                        "Energy", "Schedules",
                         "RTL versus model", "Area"):
             assert f"## {section}" in text
         hashes.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})

@@ -9,6 +9,7 @@ from nmsat.config import default_config
 from nmsat.errors import NmsatError
 from nmsat.sim import network, schedules, timeline
 from nmsat.sim.energy import COMPONENTS
+from nmsat.sim.modes import MODES
 from nmsat.trace import Gemm, Trace
 
 CFG = default_config().replace(projection={"enabled": True})  # the projected model
@@ -66,7 +67,7 @@ def test_bdwp_faster_than_dense_below_the_training_bound():
     bdwp = rows[("bdwp", "best", True)]
     assert 1.0 < bdwp["speedup_vs_dense_best"] < 2.0
     assert rows[("dense", "ws", True)]["speedup_vs_dense"] == 1.0
-    assert len(rows) == 3 * 3 * 2
+    assert len(rows) == len(MODES) * 3 * 2
 
 
 def test_energy_components():
