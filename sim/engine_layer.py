@@ -1,4 +1,4 @@
-"""Layer model of the generated hardware: one GEMM on the RTL's GEMM engine, exact cycles (`engine.gemm_cycles`),
+"""Layer model of the generated hardware: one GEMM on the RTL's GEMM engine, exact cycles (`engine.gemm_totals`),
 and the search over what the descriptor lets software choose (chunk size, A resident or not, and for a
 sparse GEMM running it in dense mode on its pruned weights)."""
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from nmsat.core_params import core_params
 from nmsat.sim.energy import tile_energy
-from nmsat.sim.engine import gemm_cycles, tile_sequence
+from nmsat.sim.engine import gemm_totals
 from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
 from nmsat.sim.tiling import acc_bytes, kept, operand_bytes
 
@@ -50,16 +50,16 @@ def plans(cfg, gemm, pattern):
 
 
 def _totals(plan, seq, cfg, pattern):
-    """Work and traffic totals of one repeat, in the keys `energy.tile_energy` reads."""
+    """Work and traffic totals of one repeat, in the keys `energy.tile_energy` reads (`seq`: `gemm_totals`)."""
     a, bus = cfg.array, cfg.memory.bus_bytes
     m, n, k = plan.m, plan.n, plan.k
     w_rows = (plan.k_folds - 1) * plan.w_rows_full + plan.w_rows_last  # = ceil(K/E)
-    store = float(seq["store"].sum()) * bus
-    a_beats = seq["load"].sum() - plan.m_chunks * plan.n_blocks * (
+    store = float(seq["store"]) * bus
+    a_beats = seq["load"] - plan.m_chunks * plan.n_blocks * (
         (plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)
     w_load = float(plan.m_chunks * plan.n_blocks * ((plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)) * bus
     return {
-        "tiles": float(len(seq["compute"])), "cycles": float(seq["compute"].sum()),
+        "tiles": float(seq["tiles"]), "cycles": float(seq["compute"]),
         "steps": float(plan.n_blocks * plan.k_folds * sum(plan.steps(r) for r in _chunk_rows(plan))),
         "macs": float(m * n * k), "mults": float(m * n * kept(pattern, k)),
         "pe_steps": float(w_rows * n * m), "pes": float(plan.m_chunks * w_rows * plan.groups * n),
@@ -99,8 +99,8 @@ class EngineGemm:
 
 def run_plan(plan, cfg, pattern, count=1):
     """An `EngineGemm` of `plan` repeated `count` times."""
-    seq = tile_sequence(plan, cfg)
-    total = gemm_cycles(plan, cfg, seq)
+    seq = gemm_totals(plan, cfg)
+    total = seq["cycles"]
     tot = _totals(plan, seq, cfg, pattern)
     compute = int(tot["cycles"])
     energy = {c: v * count for c, v in tile_energy({"totals": tot}, cfg, pattern, "ws").items()}
