@@ -69,19 +69,22 @@ class _Runs:
         total = (0, 0, 0, 0, 0)
         if count <= 0:
             return total, ctx
-        s1, ctx = body(ctx)
+        s1, ctx1 = body(ctx)
         if count == 1:
-            return s1, ctx
-        s2, ctx = body(ctx)
+            return s1, ctx1
+        s2, ctx2 = body(ctx1)
         if count == 2:
-            return _add(s1, s2), ctx
-        s3, ctx3 = body(ctx)  # from here the context (the body's last two tiles) no longer changes
-        return _add(s1, s2, s3, scale=count - 2, at=2), ctx3
+            return _add(s1, s2), ctx2
+        # from the third copy on the context (the last two tiles of two copies) no longer changes; a body of
+        # two tiles or more has it from the second copy on
+        s3, ctx3 = (s2, ctx2) if ctx2 == ctx1 else body(ctx2)
+        n = count - 2
+        return tuple(a + b + n * c for a, b, c in zip(s1, s2, s3, strict=True)), ctx3
 
 
-def _add(*sums, scale=1, at=None):
-    """Element-wise sum of the tuples; with `at`, the tuple at that index counts `scale` times."""
-    return tuple(sum(s[i] * (scale if k == at else 1) for k, s in enumerate(sums)) for i in range(len(sums[0])))
+def _add(s1, s2):
+    """Element-wise sum of two sum tuples."""
+    return tuple(a + b for a, b in zip(s1, s2, strict=True))
 
 
 def gemm_totals(plan, cfg):
