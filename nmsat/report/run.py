@@ -60,10 +60,11 @@ def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=32):
 
 
 def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None,
-                runs=Path("out/report-runs")):
+                runs=Path("out/report-runs"), design_space=False, config_path=None):
     """Gather every section and write the report into `out`; returns the headline numbers.
 
     Without `accuracy_csv` the accuracy sweep trains into `runs` (checkpoints, traces: not for the report).
+    With `design_space` the report gains the Pareto fronts of a sweep over the config at `config_path`.
     """
     out = Path(out)
     acc = accuracy_rows(Path(runs), accuracy_csv, seeds, epochs)
@@ -84,6 +85,12 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     settings = {"seeds": f"0..{seeds - 1}" if accuracy_csv is None else f"from {accuracy_csv}",
                 "epochs": epochs, "batch": 32, "RTL cases": rtl_cases, "RTL seed": 0,
                 "RTL/area config": hw_cfg.name}
+    design = None
+    if design_space:
+        from nmsat.report import design_space as ds
+
+        say(f"design-space sweep (nmsat explore) over {', '.join(ds.SWEEP)} for {', '.join(m for m, _ in models)}")
+        design = ds.collect(models, out, config_path)
     say(f"writing the report to {out}/")
     return build_report(out, cfg, acc, speed, passes, energy, sched, layer_time, rtl, area_data,
-                        collect.sim_speed(SPEED_RESULTS), settings, nongemm)
+                        collect.sim_speed(SPEED_RESULTS), settings, nongemm, design)
