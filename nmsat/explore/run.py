@@ -80,7 +80,10 @@ def _on_ray(jobs, base, traces, address):
     started = not ray.is_initialized()
     if started:
         if address:
-            ray.init(address=address, log_to_driver=False)
+            try:
+                ray.init(address=address, log_to_driver=False)
+            except (ConnectionError, RuntimeError) as e:
+                raise NmsatError(f"--ray-address {address!r}: {str(e).splitlines()[0]}") from None
         else:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
