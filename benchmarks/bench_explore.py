@@ -69,7 +69,7 @@ def main():
         import ray
 
         t0 = time.perf_counter()
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
         start = time.perf_counter() - t0
         n, wall = sweep(spec, ray=True)
         ray.shutdown()

@@ -11,10 +11,10 @@ TOP = 5
 
 
 def _pairs(rows):
-    """The (x, y) objective pairs to plot: against area when the sweep has it, else time against energy."""
-    if usable(rows, ["area"]):
-        return [("area", "time"), ("area", "energy")]
-    return [("energy", "time")]
+    """The (x, y) objective pairs to plot: time and energy against area when the sweep has it, else against the
+    array's multipliers."""
+    cost = "area" if usable(rows, ["area"]) else "multipliers"
+    return [(cost, "time"), (cost, "energy")]
 
 
 def _scale(objective):
@@ -59,7 +59,7 @@ def plot_fronts(rows, path, title):
 def _view(r):
     out = {"hardware": r["hardware"], "method": r["method"], "pattern": r["pattern"],
            "cycles": int(r["cycles"]), "time_ms": float(r["time_s"]) * 1e3, "clock_mhz": float(r["clock_mhz"]),
-           "energy_mJ": float(r["energy_pj"]) * 1e-9}
+           "energy_mJ": float(r["energy_pj"]) * 1e-9, "multipliers": int(r["multipliers"])}
     if r.get("area_lut"):
         out.update(lut=float(r["area_lut"]), dsp=float(r["area_dsp"]), bram=float(r["area_bram"]))
     if r.get("accuracy"):

@@ -6,9 +6,11 @@ are taken per workload: a step of ResNet-50 and one of a digits CNN are not comp
 
 import numpy as np
 
-COLUMN = {"time": "time_s", "energy": "energy_pj", "area": "area_lut", "cycles": "cycles", "-accuracy": "accuracy"}
+COLUMN = {"time": "time_s", "energy": "energy_pj", "area": "area_lut", "multipliers": "multipliers", "cycles": "cycles",
+          "-accuracy": "accuracy"}
 LABEL = {"time": "time per step (s, at config clock)", "energy": "energy per step (mJ)",
-         "area": "area (LUTs, Yosys xilinx)", "cycles": "cycles per step", "-accuracy": "digits test accuracy"}
+         "area": "area (LUTs, Yosys xilinx)", "multipliers": "multipliers R x C x P (cost proxy, not area)",
+         "cycles": "cycles per step", "-accuracy": "digits test accuracy"}
 
 
 def value(row, objective):

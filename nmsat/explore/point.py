@@ -2,7 +2,8 @@
 
 Per point: cycles and energy of one training step on the generated hardware (`nmsat.sim.network`), the time
 of that step at the config's clock (``clock_mhz``; ``fmax_mhz`` stays empty until a place-and-route flow
-measures it), and whether the RTL can be built at all (`nmsat.core_params`). A point whose config is
+measures it), the array's multipliers R x C x P (an exact count, a cost proxy where area is not synthesised),
+and whether the RTL can be built at all (`nmsat.core_params`). A point whose config is
 invalid or whose pattern the array cannot run is a row with ``status = invalid`` and the reason.
 """
 
@@ -16,7 +17,7 @@ from nmsat.errors import NmsatError
 from nmsat.sim import network
 
 RESULT_COLUMNS = ("status", "reason", "cycles", "clock_mhz", "time_s", "time_basis", "fmax_mhz", "energy_pj",
-                  "gemm_count")
+                  "multipliers", "gemm_count")
 TIME_BASIS = "config clock (fmax not measured)"
 
 
@@ -56,5 +57,6 @@ def simulate_point(base, hw, trace, method, pattern):
         row.update(status="invalid", reason=str(e))
         return row
     row.update(status="ok", reason="", cycles=r.total_cycles, clock_mhz=cfg.array.clock_mhz, time_s=r.seconds,
-               time_basis=TIME_BASIS, fmax_mhz="", energy_pj=r.energy_total_pj, gemm_count=len(trace.gemms))
+               time_basis=TIME_BASIS, fmax_mhz="", energy_pj=r.energy_total_pj,
+               multipliers=cfg.array.rows * cfg.array.cols * cfg.array.mults_per_pe, gemm_count=len(trace.gemms))
     return row

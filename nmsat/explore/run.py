@@ -85,7 +85,7 @@ def _on_ray(jobs, base, traces, address):
             except (ConnectionError, RuntimeError) as e:
                 raise NmsatError(f"--ray-address {address!r}: {str(e).splitlines()[0]}") from None
         else:
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         remote = ray.remote(simulate_point)
         base_ref = ray.put(base)

@@ -5,7 +5,7 @@ name = "shapes"                      # names the outputs
 config = "configs/base.toml"         # optional base config (default: the shipped one)
 methods = ["dense", "bdwp"]          # hardware modes (nmsat.sim.modes)
 patterns = ["2:8", "2:4"]            # N:M patterns of the sparse methods
-objectives = ["time", "energy"]      # minimised; any of time, energy, area, cycles, -accuracy
+objectives = ["time", "energy"]      # minimised; any of time, energy, area, multipliers, cycles, -accuracy
 area = "none"                        # none | yosys  (see nmsat.explore.area)
 accuracy = "runs/accuracy.csv"       # optional: digits sweep results (`nmsat train`)
 
@@ -34,7 +34,7 @@ from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 from nmsat.sim.modes import MODES
 
-OBJECTIVES = ("time", "energy", "area", "cycles", "-accuracy")
+OBJECTIVES = ("time", "energy", "area", "multipliers", "cycles", "-accuracy")
 AREA_MODES = ("none", "yosys")
 _TOP = {"name", "config", "methods", "patterns", "objectives", "area", "accuracy", "sweep", "workload"}
 _WORKLOAD = {"model", "input", "batch", "shape", "trace"}
