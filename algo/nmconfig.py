@@ -1,5 +1,6 @@
 """`NMConfig`: how a model is sparsified (method, n:m, SR-STE decay lambda, mask-update interval)."""
 
+import math
 from dataclasses import dataclass
 
 from nmsat.errors import NmsatError
@@ -28,8 +29,8 @@ class NMConfig:
         if self.method not in METHODS:
             raise NmsatError(f"unknown method {self.method!r} (use {', '.join(METHODS)})")
         NMPattern(self.n, self.m)
-        if isinstance(self.decay, bool) or not isinstance(self.decay, int | float) or not self.decay >= 0:
-            raise NmsatError(f"SR-STE decay {self.decay!r}: must be a number >= 0")
+        if isinstance(self.decay, bool) or not isinstance(self.decay, int | float) or not 0 <= self.decay < math.inf:
+            raise NmsatError(f"SR-STE decay {self.decay!r}: must be a finite number >= 0")
         if isinstance(self.interval, bool) or not isinstance(self.interval, int) or self.interval < 1:
             raise NmsatError(f"mask-update interval {self.interval!r}: must be an integer >= 1")
 

@@ -4,9 +4,9 @@ import json
 import statistics
 from pathlib import Path
 
-from nmsat import atomic
-from nmsat.algo.train import train
-from nmsat.algo.usermodel import label
+from nmsat import atomic, checks
+from nmsat.algo.train import TRAINABLE, train
+from nmsat.algo.usermodel import is_factory_spec, label
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 from nmsat.trace import METHODS
@@ -43,6 +43,11 @@ def accuracy_sweep(out_dir, models=("digits_cnn",), methods=METHODS, patterns=("
     and ``accuracy_summary.json`` (mean / std per cell) in `out_dir`; returns the path of ``accuracy.csv``.
     """
     out = Path(out_dir)
+    for model in models:
+        if model not in TRAINABLE and not is_factory_spec(model):
+            raise NmsatError(f"unknown model {model!r} (use {', '.join(TRAINABLE)} or package.module:factory)")
+    for seed in seeds:  # all checked before the first run writes anything
+        checks.integer("seed", seed, 0, checks.MAX_SEED)
     cells = list(_cells(models, methods, patterns))
     rows = []
     for model, method, pattern in cells:

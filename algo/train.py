@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import time
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from nmsat import atomic
+from nmsat import atomic, checks, interrupt
 from nmsat.algo.data import digits
 from nmsat.algo.layers import layer_masks, sparsify_
 from nmsat.algo.models import build_model, input_shape
@@ -41,6 +42,17 @@ def _save_trace(model_name, cfg, model, step, batch, path):
     dataclasses.replace(trace, step=step, masks=layer_masks(model)).save(path)
 
 
+def _json_safe(value):
+    """`value` with non-finite floats (a diverged loss) as None, so the JSON stays valid."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
 def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=10, batch=64, lr=0.05,
           decay=2e-4, interval=1, out_dir=None, progress=False, threads=1):
     """Train `model` ("mlp", "digits_cnn", or a factory ``package.module:factory`` /
@@ -56,12 +68,8 @@ def train(model="digits_cnn", method="bdwp", pattern="2:8", seed=0, epochs=10, b
     if model not in TRAINABLE and not is_factory_spec(model):
         raise NmsatError(f"model {model!r} cannot be trained on digits (use {', '.join(TRAINABLE)} "
                          "or package.module:factory)")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise NmsatError(f"epochs {epochs!r}: must be a positive integer")
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise NmsatError(f"batch {batch!r}: must be a positive integer")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise NmsatError(f"threads {threads!r}: must be a positive integer")
+    opts = checks.training(epochs, batch, lr, decay, interval, threads, (seed,))
+    epochs, batch, lr, threads = opts["epochs"], opts["batch"], opts["lr"], opts["threads"]
     cfg = NMConfig.parse(method, None if method == "dense" else pattern, decay, interval)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -85,6 +93,7 @@ def _train(model, cfg, seed, epochs, batch, lr, out_dir, progress):
     label = "dense" if cfg.method == "dense" else f"{cfg.n}:{cfg.m}"
     bar = tqdm(range(epochs), desc=f"{model} {cfg.method} {label} s{seed}", disable=not progress, leave=False)
     for epoch in bar:
+        interrupt.check()  # a Ctrl-C that a library swallowed still stops the run
         order = torch.randperm(len(xtr), generator=gen)
         total, correct = 0.0, 0
         for i in range(0, len(xtr), batch):
@@ -110,8 +119,11 @@ def _train(model, cfg, seed, epochs, batch, lr, out_dir, progress):
               "train_loss": [r["train_loss"] for r in rows], "seconds": rows[-1]["seconds"]}
     if out is not None:
         atomic.write_csv(out / "metrics.csv", rows)
-        atomic.write_text(out / "metrics.json", json.dumps(result, indent=2))
+        atomic.write_text(out / "metrics.json", json.dumps(_json_safe(result), indent=2, allow_nan=False))
         with atomic.atomic_path(out / "checkpoint.pt") as tmp:
-            torch.save({"state_dict": net.state_dict(), "config": cfg.__dict__, "model": model,
-                        "epoch": epochs}, tmp)
+            try:
+                torch.save({"state_dict": net.state_dict(), "config": cfg.__dict__, "model": model,
+                            "epoch": epochs}, tmp)
+            except RuntimeError as e:  # torch's writer reports a full disk as RuntimeError
+                raise NmsatError(f"cannot write {str(out / 'checkpoint.pt')!r}: {str(e).splitlines()[0]}") from None
     return result

@@ -1,9 +1,12 @@
 """FPGA area of the accelerator: one PE, the R x C core, the top-N unit; dense-only versus dense + N:M.
 
-The core's area is ``PE x R*C + non-PE logic``: one PE is synthesised on its own, and the core is
-synthesised with every PE replaced by a black box (skew registers, scratchpads, controller). Amaranth
-emits one Verilog module per PE instance, so this keeps a 32 x 32 core tractable. The dense-only
-variant is the same config with ``patterns = []`` (no top-N unit, a dense-only PE and activation bus).
+The core's area is estimated as ``PE x R*C + non-PE logic``: one PE is synthesised on its own, and the
+core is synthesised with every PE replaced by a black box (skew registers, scratchpads, controller).
+Amaranth emits one Verilog module per PE instance, so this keeps a 32 x 32 core tractable. The estimate
+understates the N:M overhead (hw-small: +36.8% LUT estimated, +69.9% LUT flat): the headline number is
+the core synthesised flat (``whole=True``, ``nmsat area --flat``), for arrays small enough to synthesise
+whole. The dense-only variant is the same config with ``patterns = []`` (no top-N unit, a dense-only PE
+and activation bus). Every table shows LUT-RAM / shift-register LUTs and MUXF7/8 next to LUTs.
 """
 
 import hashlib
@@ -20,15 +23,19 @@ CATEGORIES = ("lut", "ff", "dsp", "bram", "carry", "lut_mem", "muxf")
 _XILINX = {"DSP48E1": ("dsp", 1), "RAMB36E1": ("bram", 1), "RAMB18E1": ("bram", 0.5),
            "CARRY4": ("carry", 1), "MUXF7": ("muxf", 1), "MUXF8": ("muxf", 1), "INV": ("lut", 1)}
 _ICE40 = {"SB_LUT4": ("lut", 1), "SB_MAC16": ("dsp", 1), "SB_RAM40_4K": ("bram", 1), "SB_CARRY": ("carry", 1)}
-_IGNORED = ("BUFG", "IBUF", "OBUF", "SB_GB", "SB_IO")  # clock and IO buffers: not logic
+_ECP5 = {"LUT4": ("lut", 1), "TRELLIS_FF": ("ff", 1), "MULT18X18D": ("dsp", 1), "ALU54B": ("dsp", 1),
+         "DP16KD": ("bram", 1), "TRELLIS_DPR16X4": ("lut_mem", 1), "PFUMX": ("muxf", 1), "L6MUX21": ("muxf", 1),
+         "CCU2C": ("carry", 1)}
+_IGNORED = ("BUFG", "IBUF", "OBUF", "SB_GB", "SB_IO", "TRELLIS_IO")  # clock and IO buffers: not logic
 
 
 def classify(cells):
-    """Primitive cell counts -> ``CATEGORIES`` (+ ``other``); BRAM in 36 Kb (Xilinx) / 4 Kb (iCE40) blocks."""
+    """Primitive cell counts -> ``CATEGORIES`` (+ ``other``); BRAM in 36 Kb (Xilinx) / 4 Kb (iCE40) / 18 Kb
+    (ECP5) blocks; ``lut_mem``: LUT-RAM and shift-register LUTs; ``muxf``: MUXF7/8 (Xilinx), PFUMX/L6MUX21 (ECP5)."""
     out = dict.fromkeys((*CATEGORIES, "other"), 0)
     for cell, count in cells.items():
-        if cell in _XILINX or cell in _ICE40:
-            cat, weight = _XILINX.get(cell) or _ICE40[cell]
+        if cell in _XILINX or cell in _ICE40 or cell in _ECP5:
+            cat, weight = _XILINX.get(cell) or _ICE40.get(cell) or _ECP5[cell]
         elif cell.startswith("LUT"):
             cat, weight = "lut", 1
         elif cell.startswith(("FD", "SB_DFF")):
@@ -149,6 +156,7 @@ def variant_area(cfg, target, whole=False):
            "non_pe_parts": non_pe_parts, "core": core, "topn": topn, "total": _add(core, topn)}
     if whole:
         out["core_whole"] = whole_core_area(params, target)
+        out["total_whole"] = _add(out["core_whole"], topn)
     return out
 
 
@@ -172,15 +180,18 @@ def area_report(cfg, target="xilinx", whole=False):
             "mults_per_pe": cfg.array.mults_per_pe, "data_width": cfg.array.data_width,
             "patterns": [str(p) for p in cfg.array.patterns], "topn_lanes": cfg.topn.lanes,
             "dense": dense, "nm": nm,
-            "overhead_pct": {k: _pct(nm[k], dense[k]) for k in ("pe", "core", "total", "core_whole") if k in nm}}
+            "overhead_pct": {k: _pct(nm[k], dense[k]) for k in ("pe", "core", "total", "core_whole", "total_whole")
+                             if k in nm}}
 
 
 _ROWS = [("PE", "pe"), ("  N:M muxes", "pe_parts.mux"), ("  MAC", "pe_parts.mac"),
          ("  registers", "pe_parts.regs"), ("PE x R*C", "pe_array"), ("non-PE logic", "non_pe"),
          ("  skew regs", "non_pe_parts.skew"), ("  DMA", "non_pe_parts.dma"), ("  control", "non_pe_parts.control"),
          ("  spads", "non_pe_parts.spads"),
-         ("core", "core"), ("top-N unit", "topn"), ("total", "total"), ("core (whole)", "core_whole")]
-_COLS = ("lut", "ff", "dsp", "bram", "carry")
+         ("core", "core"), ("top-N unit", "topn"), ("total", "total"), ("core (flat)", "core_whole"),
+         ("total (flat)", "total_whole")]
+_COLS = ("lut", "ff", "dsp", "bram", "carry", "lut_mem", "muxf")
+_LABELS = {"lut_mem": "LUTRAM"}
 
 
 def _get(variant, path):
@@ -194,15 +205,22 @@ def format_table(report):
     r = report
     head = (f"area of {r['config']} on {r['target']}: {r['rows']}x{r['cols']} PEs x {r['mults_per_pe']} mults, "
             f"{r['data_width']}-bit, patterns {' '.join(r['patterns'])}, top-N {r['topn_lanes']} lanes")
-    cols = "".join(f"{c.upper():>8}" for c in _COLS)
-    lines = [head, f"{'':14}|{'dense-only':^40}|{'dense + N:M':^40}|{'N:M - dense':^18}|{'overhead %':^18}",
+    cols = "".join(f"{_LABELS.get(c, c.upper()):>7}" for c in _COLS)
+    width = 7 * len(_COLS)
+    lines = [head, f"{'':14}|{'dense-only':^{width}}|{'dense + N:M':^{width}}|{'N:M - dense':^18}|{'overhead %':^18}",
              f"{'part':14}|{cols}|{cols}|{'LUT':>9}{'FF':>9}|{'LUT':>9}{'FF':>9}"]
     for label, path in _ROWS:
         if path.split(".")[0] not in r["nm"]:
             continue
         d, n = _get(r["dense"], path), _get(r["nm"], path)
         pct = [f"{100 * (n[k] - d[k]) / d[k]:+8.1f}%" if d[k] else f"{'-':>9}" for k in ("lut", "ff")]
-        lines.append(f"{label:14}|" + "".join(f"{d[k]:>8g}" for k in _COLS) + "|"
-                     + "".join(f"{n[k]:>8g}" for k in _COLS) + "|"
+        lines.append(f"{label:14}|" + "".join(f"{d[k]:>7g}" for k in _COLS) + "|"
+                     + "".join(f"{n[k]:>7g}" for k in _COLS) + "|"
                      + "".join(f"{n[k] - d[k]:>+9g}" for k in ("lut", "ff")) + "|" + "".join(pct))
+    key = "total_whole" if "total_whole" in r["nm"] else "total"
+    o = r["overhead_pct"][key]
+    how = ("flat core + top-N unit" if key == "total_whole"
+           else "PE x R*C estimate, understated; --flat for the headline")
+    lines.append(f"N:M overhead ({how}): LUT {o['lut']:+.1f}%, FF {o['ff']:+.1f}%, at "
+                 f"{r['nm'][key]['dsp']:g} vs {r['dense'][key]['dsp']:g} DSP")
     return "\n".join(lines)

@@ -11,10 +11,27 @@ from pathlib import Path
 
 import tomli_w
 
+from nmsat import checks
+from nmsat.checks import integer, number, read_input
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 
 DATAFLOWS = ("ws", "os")
+SHIPPED = ("default", "hw-small")  # configs in nmsat/data/, loadable by name (``--config hw-small``)
+
+# Allowed range of every numeric key, (low, high) inclusive; floats must also be finite and not denormal.
+LIMITS = {
+    "array": {"rows": (1, 4096), "cols": (1, 4096), "mults_per_pe": (1, 1024), "clock_mhz": (1e-3, 1e5),
+              "data_width": (1, 64), "acc_width": (2, 256), "max_row_groups": (1, 4096)},
+    "memory": {"weight_spad_kib": (2**-10, 2**30), "act_spad_kib": (2**-10, 2**30),
+               "out_spad_kib": (2**-10, 2**30), "bus_bytes": (4, 128), "read_latency": (2, 1024),
+               "write_latency": (2, 1024)},
+    "projection": {"dram_gbps": (1e-6, 1e6)},
+    "topn": {"lanes": (1, 65536)},
+    "vector": {"lanes": (1, 65536), "ops_per_lane_cycle": (1, 1024)},
+    "energy": {},  # every energy: 0 .. ENERGY_MAX
+}
+ENERGY_MAX = 1e9  # pJ per action, mW static
 
 
 def _require(cond, msg):
@@ -22,9 +39,22 @@ def _require(cond, msg):
         raise NmsatError(msg)
 
 
-def _positive(section, **values):
-    for key, v in values.items():
-        _require(v > 0, f"config [{section}] {key} = {v!r}: must be > 0")
+def _check_fields(obj, section):
+    """Type- and range-check every field of a config section in place (ints, finite floats, strings)."""
+    for f in fields(obj):
+        name, v = f"config [{section}] {f.name}", getattr(obj, f.name)
+        lo, hi = LIMITS[section].get(f.name, (0.0, ENERGY_MAX))
+        if f.type is int:
+            v = integer(name, v, lo, hi)
+        elif f.type is float:
+            v = number(name, v, lo, hi)
+        elif f.type is bool:
+            _require(isinstance(v, bool), f"{name} = {v!r}: expected true or false")
+        elif f.type is tuple:
+            _require(isinstance(v, list | tuple) and all(isinstance(x, str | NMPattern) for x in v),
+                     f"{name} = {v!r}: expected a list of strings")
+            v = tuple(v)
+        object.__setattr__(obj, f.name, v)
 
 
 @dataclass(frozen=True)
@@ -42,14 +72,11 @@ class ArrayConfig:
     max_row_groups: int
 
     def __post_init__(self):
-        _positive("array", rows=self.rows, cols=self.cols, mults_per_pe=self.mults_per_pe,
-                  clock_mhz=self.clock_mhz, data_width=self.data_width, acc_width=self.acc_width,
-                  max_row_groups=self.max_row_groups)
+        _check_fields(self, "array")
         g = self.max_row_groups
         _require(g & (g - 1) == 0, f"config [array] max_row_groups = {g}: must be a power of two")
         pats = tuple(NMPattern.parse(p) for p in self.patterns)
         object.__setattr__(self, "patterns", pats)
-        object.__setattr__(self, "dataflows", tuple(self.dataflows))
         for p in pats:
             _require(self.mults_per_pe % p.n == 0,
                      f"config [array] patterns: {p} needs N to divide mults_per_pe={self.mults_per_pe}")
@@ -58,6 +85,8 @@ class ArrayConfig:
         _require(len(self.dataflows) > 0, "config [array] dataflows: need at least one of 'ws', 'os'")
         for d in self.dataflows:
             _require(d in DATAFLOWS, f"config [array] dataflows: unknown dataflow {d!r} (use 'ws' or 'os')")
+        _require(len(set(self.dataflows)) == len(self.dataflows),
+                 f"config [array] dataflows {list(self.dataflows)}: duplicate")
         _require(self.acc_width >= 2 * self.data_width,
                  f"config [array] acc_width = {self.acc_width}: must be >= 2 * data_width")
 
@@ -101,15 +130,10 @@ class MemoryConfig:
     write_latency: int
 
     def __post_init__(self):
-        _positive("memory", weight_spad_kib=self.weight_spad_kib, act_spad_kib=self.act_spad_kib,
-                  out_spad_kib=self.out_spad_kib, bus_bytes=self.bus_bytes, read_latency=self.read_latency,
-                  write_latency=self.write_latency)
+        _check_fields(self, "memory")
         b = self.bus_bytes
-        _require(b & (b - 1) == 0 and 4 <= b <= 128,
-                 f"config [memory] bus_bytes = {b}: must be a power of two from 4 to 128 (AXI4 data widths)")
-        for key in ("read_latency", "write_latency"):
-            v = getattr(self, key)
-            _require(2 <= v <= 1024, f"config [memory] {key} = {v}: must be >= 2 and <= 1024 cycles")
+        _require(b & (b - 1) == 0, f"config [memory] bus_bytes = {b}: must be a power of two from 4 to 128 "
+                 "(AXI4 data widths)")
 
     def gbps(self, clock_mhz):
         """Peak bandwidth of the AXI4 port in GB/s at `clock_mhz` (one beat per cycle)."""
@@ -122,16 +146,18 @@ class ProjectionConfig:
 
     With ``enabled``: output-stationary and the other WS loop orders are searched too, memory is a bandwidth
     of ``dram_gbps`` with ``double_buffer`` overlap, convolution operands are fetched as the stored tensors
-    (``onchip_im2col``), and the FP32 weight update and top-N re-pruning are charged on their own units.
+    (``onchip_im2col``), and with ``update_topn`` the FP32 weight update and top-N re-pruning are charged on
+    their own units.
     """
 
     enabled: bool
     dram_gbps: float
     double_buffer: bool
     onchip_im2col: bool
+    update_topn: bool
 
     def __post_init__(self):
-        _positive("projection", dram_gbps=self.dram_gbps)
+        _check_fields(self, "projection")
 
 
 @dataclass(frozen=True)
@@ -141,7 +167,7 @@ class TopNConfig:
     lanes: int
 
     def __post_init__(self):
-        _positive("topn", lanes=self.lanes)
+        _check_fields(self, "topn")
 
 
 @dataclass(frozen=True)
@@ -160,9 +186,7 @@ class EnergyConfig:
     static_mw: float
 
     def __post_init__(self):
-        for f in fields(self):
-            v = getattr(self, f.name)
-            _require(v >= 0, f"config [energy] {f.name} = {v!r}: must be >= 0")
+        _check_fields(self, "energy")
 
 
 @dataclass(frozen=True)
@@ -177,9 +201,7 @@ class VectorConfig:
     energy_pj_per_op: float
 
     def __post_init__(self):
-        _positive("vector", lanes=self.lanes, ops_per_lane_cycle=self.ops_per_lane_cycle)
-        _require(self.energy_pj_per_op >= 0, f"config [vector] energy_pj_per_op = {self.energy_pj_per_op!r}: "
-                 "must be >= 0")
+        _check_fields(self, "vector")
 
 
 _SECTIONS = {"array": ArrayConfig, "memory": MemoryConfig, "topn": TopNConfig, "energy": EnergyConfig,
@@ -197,6 +219,11 @@ class AcceleratorConfig:
     energy: EnergyConfig
     projection: ProjectionConfig
     vector: VectorConfig
+
+    def __post_init__(self):
+        checks.text("config name", self.name, 200)
+        for section, cls in _SECTIONS.items():
+            _require(isinstance(getattr(self, section), cls), f"config [{section}]: expected a {cls.__name__}")
 
     def to_dict(self):
         """Plain-data form (patterns as 'n:m' strings), the inverse of `from_dict`."""
@@ -220,33 +247,15 @@ class AcceleratorConfig:
         return from_dict(d)
 
 
-def _type_ok(expected, value):
-    if expected is bool:
-        return isinstance(value, bool)
-    if expected is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if expected is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if expected is str:
-        return isinstance(value, str)
-    if expected is tuple:
-        return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
-    return True
-
-
 def _build_section(name, cls, values):
     if not isinstance(values, dict):
         raise NmsatError(f"config [{name}]: expected a table, got {values!r}")
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name for f in fields(cls)}
     for key in values:
         _require(key in known, f"config [{name}]: unknown key {key!r}")
     for key in known:
         _require(key in values, f"config [{name}]: missing key {key!r}")
-    for key, f in known.items():
-        _require(_type_ok(f.type, values[key]),
-                 f"config [{name}] {key} = {values[key]!r}: expected {f.type.__name__}")
-    kwargs = {k: (float(v) if known[k].type is float else v) for k, v in values.items()}
-    return cls(**kwargs)
+    return cls(**values)
 
 
 def from_dict(data):
@@ -255,8 +264,7 @@ def from_dict(data):
         raise NmsatError(f"config: expected a table, got {type(data).__name__}")
     for key in data:
         _require(key == "name" or key in _SECTIONS, f"config: unknown section or key {key!r}")
-    name = data.get("name", "custom")
-    _require(isinstance(name, str), f"config name = {name!r}: expected a string")
+    name = checks.text("config name", data.get("name", "custom"), 200)
     sections = {s: _build_section(s, cls, data.get(s, {})) for s, cls in _SECTIONS.items()}
     return AcceleratorConfig(name=name, **sections)
 
@@ -266,25 +274,38 @@ def _read_toml(text, source):
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise NmsatError(f"{source}: malformed TOML: {e}") from None
+    except RecursionError:
+        raise NmsatError(f"{source}: nested too deeply") from None
+
+
+def shipped_config_text(name):
+    """The TOML text of a config shipped in ``nmsat/data/`` (one of `SHIPPED`)."""
+    return resources.files("nmsat").joinpath(f"data/{name}.toml").read_text(encoding="utf-8")
 
 
 def default_config():
     """The shipped default config (a SAT-class FPGA training accelerator)."""
-    text = resources.files("nmsat").joinpath("data/default.toml").read_text()
-    return from_dict(_read_toml(text, "default.toml"))
+    return from_dict(_read_toml(shipped_config_text("default"), "default.toml"))
 
 
 def load_config(path=None):
-    """Load a TOML config over the defaults; None gives the defaults."""
+    """Load a TOML config over the defaults; None gives the defaults.
+
+    `path` is a TOML file, or the name of a config shipped with nmsat (`SHIPPED`, e.g. ``"hw-small"``),
+    which works from any directory. A file of that name in the working directory wins.
+    """
     base = default_config().to_dict()
     if path is None:
         return from_dict(base)
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise NmsatError(f"config file {str(path)!r}: {e.strerror}") from None
-    user = _read_toml(text, f"config file {str(path)!r}")
+    if str(path) in SHIPPED and not path.exists():
+        text, source = shipped_config_text(str(path)), f"shipped config {str(path)!r}"
+    else:
+        source = f"config file {str(path)!r}"
+        if not path.exists() and path.suffix != ".toml" and "/" not in str(path):
+            raise NmsatError(f"{source}: no such file or shipped config (shipped: {', '.join(SHIPPED)})")
+        text = read_input(path, "config file")
+    user = _read_toml(text, source)
     for key, value in user.items():
         if key in _SECTIONS and isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = {**base[key], **value}

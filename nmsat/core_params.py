@@ -11,7 +11,12 @@ from nmsat.nm import NMPattern
 ADDR_WIDTH = 32  # AXI4 address bits
 MAX_BURST = 256  # AXI4 INCR burst beats
 PAGE = 4096  # AXI4 bursts never cross a 4 KiB boundary
-MAX_PES = 4096  # R * C above this takes minutes and GBs to elaborate: refused
+# Largest core `nmsat verilog` and `nmsat area` build by default: Verilog generation grows with the PE count
+# and the scratchpad size. Measured once each on the 2-core project machine (load 1.5-3.5): 4x4 with 2.3 KiB
+# of scratchpads 5 s; 16x16 with 38 KiB 45 s, 0.4 GB; 4x4 with 1280 KiB 33 s, 0.6 GB; the 32x32 default
+# (1024 PEs, 7 MiB in both banks) about 7 minutes at load ~6. Ctrl-C stops a build within 3 s.
+MAX_BUILD_PES = 256
+MAX_BUILD_SPAD_KIB = 1280
 
 
 def _cdiv(a, b):
@@ -157,9 +162,6 @@ def core_params(cfg):
     if "ws" not in a.dataflows:
         raise NmsatError(f"config [array] dataflows = {list(a.dataflows)}: the RTL's GEMM engine is "
                          "weight-stationary and needs 'ws' listed")
-    if a.rows * a.cols > MAX_PES:
-        raise NmsatError(f"config [array] rows x cols = {a.rows * a.cols}: the RTL generator builds at most "
-                         f"{MAX_PES} PEs")
     base = CoreParams(rows=a.rows, cols=a.cols, mults=a.mults_per_pe, data_width=a.data_width,
                       acc_width=a.acc_width, patterns=tuple(a.patterns), w_depth=0, a_depth=0, o_depth=0,
                       max_groups=_max_groups(a.rows, a.max_row_groups), bus_bytes=mem.bus_bytes,
@@ -190,3 +192,16 @@ def core_params(cfg):
                              f"(two banks), the RTL needs at least rows = {a.rows}")
     return CoreParams(**{**base.__dict__, "w_depth": rows["weight_spad_kib"], "a_depth": rows["act_spad_kib"],
                          "o_depth": rows["out_spad_kib"]})
+
+
+def check_buildable(params, hint="use a smaller config such as 'hw-small'"):
+    """Raise `NmsatError` if the core is larger than `MAX_BUILD_PES` PEs or `MAX_BUILD_SPAD_KIB` of scratchpads."""
+    pes = params.rows * params.cols
+    if pes > MAX_BUILD_PES:
+        raise NmsatError(f"a {params.rows}x{params.cols} array ({pes} PEs) is too big to build here (limit "
+                         f"{MAX_BUILD_PES} PEs, e.g. 16x16); {hint}")
+    kib = 2 * (params.w_depth * params.w_row_bits + params.a_depth * params.a_row_bits
+               + params.o_depth * params.o_row_bits) / 8192
+    if kib > MAX_BUILD_SPAD_KIB:
+        raise NmsatError(f"scratchpads of {kib:g} KiB are too big to build here (limit {MAX_BUILD_SPAD_KIB} KiB); "
+                         f"{hint}")

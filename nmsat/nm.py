@@ -11,7 +11,8 @@ Rules (every layer follows them exactly):
   every real element, and the tie-break prefers lower indices), so a tail group of ``r < m`` real
   elements keeps ``min(n, r)`` of them.
 * **Compressed format**: per group, ``n`` values and ``n`` indices (position within the group,
-  ``0 <= idx < m``, i.e. ``log2(m)`` bits when m is a power of two), both in ascending index order.
+  ``0 <= idx < m``, i.e. ``log2(m)`` bits when m is a power of two), both in ascending index order;
+  indices are stored as uint8 for ``m <= 256`` and uint16 above (``m <= MAX_M``).
   The grouped axis is moved last: ``values.shape == indices.shape == (*other_dims, groups, n)``.
   Padded positions that a short tail group must still fill are stored as value 0 with their own
   (padding) index, which decompression drops.
@@ -21,7 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nmsat.checks import integer, require
 from nmsat.errors import NmsatError
+
+MAX_M = 4096  # largest group size: indices fit uint16 and a group's padding stays small
 
 
 @dataclass(frozen=True, order=True)
@@ -32,11 +36,12 @@ class NMPattern:
     m: int
 
     def __post_init__(self):
-        for name, v in (("n", self.n), ("m", self.m)):
-            if isinstance(v, bool) or not isinstance(v, int | np.integer):
-                raise NmsatError(f"N:M pattern {name}={v!r} must be an integer")
-        if not 0 < self.n < self.m:
-            raise NmsatError(f"bad N:M pattern {self.n}:{self.m}: need 0 < N < M")
+        n = integer("N:M pattern n", self.n)
+        m = integer("N:M pattern m", self.m)
+        require(0 < n < m, f"bad N:M pattern {n}:{m}: need 0 < N < M")
+        require(m <= MAX_M, f"bad N:M pattern {n}:{m}: M must be <= {MAX_M}")
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "m", m)
 
     @classmethod
     def parse(cls, text):
@@ -44,8 +49,10 @@ class NMPattern:
         if isinstance(text, NMPattern):
             return text
         parts = str(text).strip().split(":")
-        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-            raise NmsatError(f"bad N:M pattern {text!r}: expected 'N:M' such as '2:8'")
+        if len(parts) != 2 or not all(p.strip().isascii() and p.strip().isdigit() and len(p.strip()) <= 20
+                                      for p in parts):
+            shown = str(text) if len(str(text)) <= 40 else str(text)[:37] + "..."
+            raise NmsatError(f"bad N:M pattern {shown!r}: expected 'N:M' such as '2:8'")
         return cls(int(parts[0]), int(parts[1]))
 
     @property
@@ -91,6 +98,9 @@ def _grouped(x, pattern, axis):
 
 def _check_axis(x, axis):
     x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise NmsatError(f"N:M needs a real-valued (bool, int or float) array, got dtype {x.dtype}")
+    axis = integer("axis", axis)
     if x.ndim == 0:
         raise NmsatError("N:M needs an array with at least one axis, got a scalar")
     if not -x.ndim <= axis < x.ndim:
@@ -128,7 +138,8 @@ def compress(x, pattern, axis=-1):
     grouped, length = _grouped(x, pattern, axis)
     kept = _kept_positions(grouped, pattern, length)
     values = np.take_along_axis(grouped, kept, axis=-1)
-    return NMCompressed(values, kept.astype(np.uint8), pattern, axis, tuple(x.shape))
+    index_dtype = np.uint8 if pattern.m <= 256 else np.uint16
+    return NMCompressed(values, kept.astype(index_dtype), pattern, axis, tuple(x.shape))
 
 
 def decompress(c):
@@ -141,6 +152,14 @@ def decompress(c):
     np.put_along_axis(out, c.indices.astype(np.intp), c.values, axis=-1)
     out = out.reshape(*moved, groups * m)[..., :length]
     return np.moveaxis(out, -1, c.axis)
+
+
+def is_nm(mask, pattern, axis=-1):
+    """Whether the boolean `mask` keeps at most n of every m consecutive elements along `axis`."""
+    pattern = NMPattern.parse(pattern)
+    axis = _check_axis(mask, axis)
+    grouped, _ = _grouped(np.asarray(mask, dtype=bool), pattern, axis)
+    return bool((grouped.sum(axis=-1) <= pattern.n).all())
 
 
 def prune(x, pattern, axis=-1):

@@ -30,14 +30,15 @@ Masks are stored in the weight's own shape ``W[out, in, ...]``; "ff" is grouped 
 
 import base64
 import json
+import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from nmsat import atomic
+from nmsat import atomic, checks
+from nmsat.checks import integer, number, read_input, require
 from nmsat.errors import NmsatError
-from nmsat.nm import NMPattern
+from nmsat.nm import NMPattern, is_nm
 
 SCHEMA = "nmsat.trace"
 VERSION = 2
@@ -45,6 +46,10 @@ READS = (1, 2)  # trace versions this nmsat loads
 PASSES = ("FF", "BP", "WG")
 NONGEMM_PASSES = ("FF", "BP")
 METHODS = ("dense", "srste", "bdwp")
+MAX_DIM = 2**40  # largest GEMM dimension or repeat count (~1.1e12)
+MAX_BATCH = 2**31
+MAX_IM2COL = 1e6
+MASK_AXES = {"ff": 1, "bp": 0}  # masks are N:M along W's input (ff) or output (bp) channels
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,19 @@ class Gemm:
     sparse: NMPattern | None = None
     count: int = 1
     im2col: tuple = (1.0, 1.0, 1.0)
+
+    def __post_init__(self):
+        checks.text("gemm layer", self.layer)
+        require(self.pass_ in PASSES, f"gemm pass {self.pass_!r}: unknown (use FF, BP or WG)")
+        name = f"gemm {self.layer} {self.pass_}"
+        for key in ("m", "n", "k", "count"):
+            object.__setattr__(self, key, integer(f"{name} {key}", getattr(self, key), 1, MAX_DIM))
+        if self.sparse is not None:
+            object.__setattr__(self, "sparse", NMPattern.parse(self.sparse))
+        f = self.im2col
+        require(isinstance(f, list | tuple) and len(f) == 3,
+                f"{name} im2col = {f!r}: expected three numbers >= 1 (A, B, Y)")
+        object.__setattr__(self, "im2col", tuple(number(f"{name} im2col", x, 1.0, MAX_IM2COL) for x in f))
 
     @property
     def macs(self):
@@ -97,6 +115,22 @@ class Trace:
     masks: dict = field(default_factory=dict)
     nongemm: tuple = ()
 
+    def __post_init__(self):
+        checks.text("trace model", self.model)
+        require(self.method in METHODS, f"trace method {self.method!r}: unknown (use {', '.join(METHODS)})")
+        if self.pattern is not None:
+            object.__setattr__(self, "pattern", NMPattern.parse(self.pattern))
+        object.__setattr__(self, "batch", integer("trace batch", self.batch, 1, MAX_BATCH))
+        if self.step is not None:
+            object.__setattr__(self, "step", integer("trace step", self.step, 0, 2**63 - 1))
+        require(isinstance(self.gemms, list | tuple), f"trace gemms: expected a list, got {type(self.gemms).__name__}")
+        object.__setattr__(self, "gemms", tuple(self.gemms))
+        require(len(self.gemms) > 0, "trace gemms: empty (a training step has at least one GEMM)")
+        for g in self.gemms:
+            require(isinstance(g, Gemm), f"trace gemms: expected Gemm entries, got {type(g).__name__}")
+        _check_patterns(self)
+        _check_masks(self)
+
     def to_json(self):
         """Serialize to the versioned JSON text."""
         return json.dumps({
@@ -111,11 +145,43 @@ class Trace:
                          "out_elements": o.out_elements, "bytes": o.bytes} for o in self.nongemm],
             "masks": {layer: {kind: _encode_mask(mask) for kind, mask in kinds.items()}
                       for layer, kinds in self.masks.items()},
-        })
+        }, allow_nan=False)
 
     def save(self, path):
         """Write the trace atomically to `path`."""
         atomic.write_text(path, self.to_json())
+
+
+def _check_patterns(trace):
+    """One N:M pattern per trace: the sparse GEMMs' patterns agree with each other and with the trace's."""
+    sparse = {g.sparse for g in trace.gemms if g.sparse is not None}
+    require(len(sparse) <= 1, f"trace gemms: mixed sparse patterns {sorted(str(p) for p in sparse)}")
+    require(not sparse or trace.pattern is None or sparse == {trace.pattern},
+            f"trace pattern {trace.pattern}: its GEMMs are sparse {next(iter(sparse), '')}")
+    require(trace.method != "dense" or (trace.pattern is None and not sparse),
+            "trace method 'dense': has an N:M pattern or sparse GEMMs")
+
+
+def _check_masks(trace):
+    """Masks name layers with an FF GEMM, hold one element per weight and are N:M along their axis."""
+    require(isinstance(trace.masks, dict), "trace masks: expected a dict {layer: {'ff'|'bp': mask}}")
+    ff = {g.layer: g for g in trace.gemms if g.pass_ == "FF"}
+    pattern = trace.pattern or next((g.sparse for g in trace.gemms if g.sparse is not None), None)
+    for layer, kinds in trace.masks.items():
+        where = f"trace masks.{layer}"
+        require(layer in ff, f"{where}: no FF GEMM of that layer in the trace")
+        require(isinstance(kinds, dict) and kinds and set(kinds) <= set(MASK_AXES),
+                f"{where}: expected a dict with keys 'ff' and/or 'bp'")
+        require(pattern is not None, f"{where}: masks need an N:M pattern and the trace has none")
+        g = ff[layer]
+        for kind, mask in kinds.items():
+            mask = np.asarray(mask)
+            require(mask.dtype == bool and mask.ndim >= 2, f"{where}.{kind}: expected a boolean weight-shaped array")
+            require(mask.size == g.n * g.k * g.count,
+                    f"{where}.{kind}: shape {mask.shape} does not match the layer's weight "
+                    f"({g.n * g.k * g.count} elements)")
+            require(is_nm(mask, pattern, MASK_AXES[kind]), f"{where}.{kind}: not {pattern} along axis "
+                    f"{MASK_AXES[kind]}")
 
 
 def _encode_mask(mask):
@@ -152,13 +218,13 @@ def _pattern(text, where):
 
 def _decode_mask(obj, where):
     shape = _get(obj, "shape", list, where)
-    if not all(isinstance(s, int) and s > 0 for s in shape):
-        _bad(f"{where}.shape", f"expected positive ints, got {shape!r}")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape) or len(shape) > 8:
+        _bad(f"{where}.shape", f"expected up to 8 positive ints, got {shape!r}")
     try:
         raw = base64.b64decode(_get(obj, "bits", str, where), validate=True)
     except ValueError:
         _bad(f"{where}.bits", "not valid base64")
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if len(raw) != -(-size // 8):
         _bad(f"{where}.bits", f"{len(raw)} bytes do not hold a mask of shape {tuple(shape)}")
     bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))[:size]
@@ -176,16 +242,21 @@ def _gemm(obj, where):
         dims[key] = _get(obj, key, int, where)
         if dims[key] <= 0:
             _bad(f"{where}.{key}", f"must be a positive int, got {dims[key]}")
-    count = _get(obj, "count", int, where, optional=True) or 1
+    count = _get(obj, "count", int, where, optional=True)
+    count = 1 if count is None else count
     if count <= 0:
         _bad(f"{where}.count", f"must be a positive int, got {count}")
     sparse = _pattern(_get(obj, "sparse", str, where, optional=True), f"{where}.sparse")
-    im2col = _get(obj, "im2col", list, where, optional=True) or [1.0, 1.0, 1.0]
+    im2col = _get(obj, "im2col", list, where, optional=True)
+    im2col = [1.0, 1.0, 1.0] if im2col is None else im2col
     if len(im2col) != 3 or not all(isinstance(f, int | float) and not isinstance(f, bool) and f >= 1
                                    for f in im2col):
         _bad(f"{where}.im2col", f"expected three numbers >= 1 (A, B, Y), got {im2col!r}")
-    return Gemm(_get(obj, "layer", str, where), pass_, sparse=sparse, count=count,
-                im2col=tuple(float(f) for f in im2col), **dims)
+    try:
+        return Gemm(_get(obj, "layer", str, where), pass_, sparse=sparse, count=count,
+                    im2col=tuple(float(f) for f in im2col), **dims)
+    except NmsatError as e:
+        _bad(where, str(e))
 
 
 def _nongemm(obj, where):
@@ -208,6 +279,8 @@ def from_json(text, source="trace"):
         obj = json.loads(text)
     except json.JSONDecodeError as e:
         raise NmsatError(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    except RecursionError:
+        raise NmsatError(f"{source}: nested too deeply") from None
     if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
         raise NmsatError(f"{source}: not an nmsat trace (schema must be {SCHEMA!r})")
     version = obj.get("version")
@@ -228,19 +301,17 @@ def from_json(text, source="trace"):
         if not isinstance(kinds, dict) or not set(kinds) <= {"ff", "bp"}:
             _bad(f"{source}.masks.{layer}", "expected an object with keys 'ff' and/or 'bp'")
         decoded[layer] = {k: _decode_mask(v, f"{source}.masks.{layer}.{k}") for k, v in kinds.items()}
-    return Trace(
-        model=_get(obj, "model", str, source), method=method,
-        pattern=_pattern(_get(obj, "pattern", str, source, optional=True), f"{source}.pattern"),
-        batch=batch, step=_get(obj, "step", int, source, optional=True),
-        gemms=tuple(_gemm(g, f"{source}.gemms[{i}]") for i, g in enumerate(gemms)), masks=decoded,
-        nongemm=tuple(_nongemm(o, f"{source}.nongemm[{i}]") for i, o in enumerate(nongemm)))
+    parsed = tuple(_gemm(g, f"{source}.gemms[{i}]") for i, g in enumerate(gemms))
+    others = tuple(_nongemm(o, f"{source}.nongemm[{i}]") for i, o in enumerate(nongemm))
+    model, step = _get(obj, "model", str, source), _get(obj, "step", int, source, optional=True)
+    pattern = _pattern(_get(obj, "pattern", str, source, optional=True), f"{source}.pattern")
+    try:
+        return Trace(model=model, method=method, pattern=pattern, batch=batch, step=step, gemms=parsed,
+                     masks=decoded, nongemm=others)
+    except NmsatError as e:
+        raise NmsatError(f"{source}: {e}") from None
 
 
 def load(path):
     """Read and validate a trace file."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise NmsatError(f"trace file {str(path)!r}: {e.strerror}") from None
-    return from_json(text, source=str(path))
+    return from_json(read_input(path, "trace file"), source=str(path))

@@ -3,7 +3,8 @@
 import numpy as np
 
 from nmsat.errors import NmsatError
-from nmsat.nm import NMPattern, prune
+from nmsat.nm import NMPattern, nm_mask, prune
+from nmsat.sim.fp import bf16_bits, bf16_value, f32_value, mac_step
 
 
 def wrap(x, bits):
@@ -29,3 +30,27 @@ def golden_gemm(a, b, pattern=None, acc_width=None):
         y = a.astype(np.int64) @ b.astype(np.int64).T
         return y if acc_width is None else wrap(y, acc_width)
     return a.astype(np.float64) @ b.astype(np.float64).T
+
+
+def golden_gemm_fp(a, b, pattern=None, acc=None):
+    """``Y = A @ prune(B, pattern, along K)^T`` in bf16 x bf16 -> fp32, bit-exact to the hardware FP MAC.
+
+    `a[M, K]`, `b[N, K]`: bf16 bit patterns (``uint16``) or float values (rounded to bf16, RNE).
+    Each output starts at `acc` (fp32 bit patterns broadcast to ``[M, N]``; default ``+0``) and adds the
+    products of the kept positions of its weight row (all K without `pattern`) one `sim.fp.mac_step` at
+    a time, in increasing k: the PE's accumulation order. Pruned positions are skipped, not multiplied
+    by zero (this differs from adding ``+0`` only for a ``-0`` sum and for ``inf``/NaN activations).
+    Returns fp32 values (``float32``; NaN is the canonical ``0x7FC00000``).
+    """
+    a, b = (np.asarray(x) if np.asarray(x).dtype == np.uint16 else bf16_bits(x) for x in (a, b))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise NmsatError(f"golden_gemm_fp: shapes {a.shape} and {b.shape} do not match A[M,K] @ B[N,K]^T")
+    keep = np.ones(b.shape, dtype=bool)
+    if pattern is not None:
+        keep = nm_mask(np.abs(bf16_value(b)), NMPattern.parse(pattern), axis=1)
+    out = np.broadcast_to(np.asarray(0 if acc is None else acc, dtype=np.uint32), (a.shape[0], b.shape[0])).copy()
+    for k in range(a.shape[1]):
+        rows = keep[:, k]
+        if rows.any():
+            out[:, rows] = mac_step(out[:, rows], a[:, k, None], b[None, rows, k])
+    return f32_value(out)

@@ -7,7 +7,7 @@ unit runs FF compressions in update order, then BP compressions in update order.
 
 The generated hardware has no weight-update or top-N data path yet: by default the step is its GEMMs on
 the RTL's GEMM engine, and the update and top-N units below are charged only in the projected model
-(``[projection] enabled``), where ``pregen`` matters.
+(``[projection] enabled`` and ``update_topn``), where ``pregen`` matters.
 
 Without pre-generation (``pregen=False``) the array waits for each layer's update and its top-N
 passes (the critical path). With pre-generation they run on their own units while the array goes on;
@@ -22,6 +22,7 @@ overlap with the array (`nmsat.sim.vector`).
 
 from dataclasses import dataclass, field
 
+from nmsat.sim.budget import check_work
 from nmsat.sim.energy import COMPONENTS, static_pj
 from nmsat.sim.layer import best_gemm, check_dataflow, dram_bytes_per_cycle
 from nmsat.sim.modes import gemm_patterns, trace_pattern
@@ -125,6 +126,7 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
     `pattern` overrides the trace's N:M pattern; `progress` (optional) is called once per GEMM."""
     check_dataflow(cfg, dataflow)
     pats = gemm_patterns(trace, cfg, mode, pattern)
+    check_work(trace.gemms, pats, cfg, dataflow)
     pat = None if mode == "dense" else trace_pattern(trace, pattern)
     rows, energy = [], dict.fromkeys(COMPONENTS, 0.0)
     for g, p in zip(trace.gemms, pats, strict=True):
@@ -136,7 +138,8 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
             energy[c] += v
     sparse = {(row["layer"], row["pass"]) for row in rows if row["sparse"]}
     order = list(dict.fromkeys(g.layer for g in trace.gemms))
-    weights = layer_weights(trace) if cfg.projection.enabled else {}  # no update/top-N unit in the RTL
+    projected_units = cfg.projection.enabled and cfg.projection.update_topn
+    weights = layer_weights(trace) if projected_units else {}  # no update/top-N unit in the RTL
     step = _Step(cfg, pregen)
     ready_ff, ready_bp, bp_start, dram = {}, {}, {}, sum(r["dram_bytes"] for r in rows)
     bp_jobs = []

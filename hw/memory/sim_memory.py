@@ -13,7 +13,7 @@ beat is in that cycle; ``dbg_rdata`` is word ``dbg_addr`` of the previous cycle.
 
 from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -26,6 +26,7 @@ class SimMemory(wiring.Component):
     """RAM of `words` words of `bus_bytes` bytes (initial contents `init`) behind an AXI4 subordinate port."""
 
     def __init__(self, bus_bytes, words, read_latency, write_latency, depth, init=()):
+        """`depth`: read bursts the queue holds (the core keeps at most `CoreParams.outstanding` in flight)."""
         self.bus_bytes, self.words, self.init = bus_bytes, words, list(init)
         self.read_latency, self.write_latency, self.depth = read_latency, write_latency, depth
         self.addr_bits = max(1, (words - 1).bit_length())
@@ -49,7 +50,7 @@ class SimMemory(wiring.Component):
                      axi.arready.eq(1), axi.rresp.eq(0), axi.bresp.eq(0)]
 
         # Read: address queue with due times; one burst at a time, one beat per cycle.
-        m.submodules.arq = arq = SyncFIFOBuffered(width=_TIME + ab + 8, depth=self.depth)
+        m.submodules.arq = arq = SyncFIFO(width=_TIME + ab + 8, depth=self.depth)
         due = (now + self.read_latency - 1)[:_TIME]  # the cycle the first beat's RAM read is issued
         m.d.comb += [arq.w_en.eq(axi.arvalid), arq.w_data.eq(Cat(due, (axi.araddr >> shift)[:ab], axi.arlen))]
         r_addr, r_left, r_busy = Signal(ab), Signal(9), Signal()
@@ -83,7 +84,7 @@ class SimMemory(wiring.Component):
         m.d.comb += [wr.addr.eq(Mux(fire, beat_addr, self.dbg_addr)),
                      wr.data.eq(Mux(fire, axi.wdata, self.dbg_wdata)),
                      wr.en.eq(Mux(fire, axi.wstrb, Mux(self.dbg_we, (1 << self.bus_bytes) - 1, 0)))]
-        m.submodules.bq = bq = SyncFIFOBuffered(width=_TIME, depth=self.depth)
+        m.submodules.bq = bq = SyncFIFO(width=_TIME, depth=self.write_latency + 4)  # one burst ends per cycle at most
         m.d.comb += [bq.w_en.eq(fire & axi.wlast), bq.w_data.eq(now + self.write_latency),
                      axi.bvalid.eq(bq.r_rdy & (now >= bq.r_data)), bq.r_en.eq(axi.bvalid & axi.bready)]
         return m

@@ -10,18 +10,25 @@ from nmsat.config import load_config
 
 @click.command("area")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="accelerator config TOML (default: the shipped 32x32 config)")
+              help="accelerator config TOML or shipped name (default: the shipped default config, which is "
+                   "larger than the build limit; try 'hw-small')")
 @click.option("--target", type=click.Choice(["xilinx", "ice40"]), default="xilinx", show_default=True,
               help="Yosys synthesis flow: synth_xilinx -noiopad (7-series cells) or synth_ice40")
-@click.option("--whole", is_flag=True,
-              help="also synthesise each whole core flat to check PE x R*C + non-PE (small arrays only)")
+@click.option("--flat", "--whole", "whole", is_flag=True,
+              help="also synthesise each whole core flat: the headline overhead (PE x R*C + non-PE understates "
+                   "it); small arrays only")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="also write the report as JSON")
 def command(config_file, target, whole, json_file):
-    """Synthesise and print LUT/FF/DSP/BRAM/carry counts (results cached in ~/.cache/nmsat/area)."""
+    """Synthesise and print LUT/FF/DSP/BRAM/carry/LUT-RAM/MUXF counts (cached in ~/.cache/nmsat/area)."""
+    from nmsat.core_params import check_buildable, core_params
     from nmsat.hw.area import area_report, format_table
 
-    report = area_report(load_config(config_file), target, whole)
+    if json_file is not None:
+        atomic.check_output(json_file, (config_file,))
+    cfg = load_config(config_file)
+    check_buildable(core_params(cfg))
+    report = area_report(cfg, target, whole)
     click.echo(format_table(report))
     if json_file:
-        atomic.write_text(json_file, json.dumps(report, indent=2) + "\n")
+        atomic.write_text(json_file, json.dumps(report, indent=2, allow_nan=False) + "\n")
         click.echo(f"wrote {json_file}")

@@ -4,16 +4,19 @@ from pathlib import Path
 
 import click
 
-from nmsat import trace
+from nmsat import atomic, trace
 from nmsat.config import load_config
+from nmsat.determinism import pin_cpu_kernels
+from nmsat.report.build import REPORT_FILES
 from nmsat.report.collect import accuracy
-from nmsat.report.run import make_report, say, workload_traces
+from nmsat.report.run import SIM_BATCH, make_report, say, workload_traces
 
 DEMO_MODELS = (("resnet18", "cifar"), ("resnet9", "cifar"))
 
 
 def _train(out, seeds, epochs):
     """Digits CNN dense and BDWP 2:8 per seed; returns the accuracy CSV path and a real BDWP trace."""
+    pin_cpu_kernels()  # before torch loads: the same accuracy on every x86-64 machine with AVX2
     import torch
 
     from nmsat.algo.sweep import accuracy_sweep
@@ -37,9 +40,10 @@ def _simulate(cfg, traces, label):
 @click.command()
 @click.option("-o", "--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the runs, traces, Verilog and the demo report.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Accelerator TOML (default: shipped).")
-@click.option("--hw-config", default="configs/hw-small.toml", show_default=True, type=click.Path(dir_okay=False),
-              help="Small array for the Verilog, RTL check and area.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Accelerator TOML or shipped name (default: default).")
+@click.option("--hw-config", default="hw-small", show_default=True, type=click.Path(dir_okay=False),
+              help="Small array for the Verilog, RTL check and area (TOML or shipped name).")
 @click.option("--seeds", default=2, show_default=True, type=click.IntRange(1), help="Seeds per training method.")
 @click.option("--epochs", default=15, show_default=True, type=click.IntRange(1), help="Training epochs per run.")
 @click.option("--rtl-cases", default=8, show_default=True, type=click.IntRange(0),
@@ -48,14 +52,18 @@ def _simulate(cfg, traces, label):
 def command(ctx, out_dir, config_path, hw_config, seeds, epochs, rtl_cases):
     """Train, trace, simulate, generate Verilog and report: the whole flow on the default config."""
     from nmsat.commands.verilog import command as verilog
+    from nmsat.core_params import check_buildable, core_params
 
     out = Path(out_dir)
+    atomic.check_folder(out / "report", REPORT_FILES, (config_path, hw_config))
+    atomic.check_folder(out / "verilog")
     cfg, hw_cfg = load_config(config_path), load_config(hw_config)
+    check_buildable(core_params(hw_cfg))
     acc_csv, trace_path = _train(out / "train", tuple(range(seeds)), epochs)
     real = trace.load(trace_path)
     say(f"replaying the real BDWP 2:8 masks of {trace_path} on the {cfg.array.rows}x{cfg.array.cols} array")
-    digits = _simulate(cfg, {m: real for m in ("dense", "srste", "bdwp")}, "digits CNN step (batch 64)")
-    resnet = _simulate(cfg, workload_traces(), "ResNet-18 CIFAR step (batch 32)")
+    digits = _simulate(cfg, {m: real for m in ("dense", "srste", "bdwp")}, f"digits CNN step (batch {real.batch})")
+    resnet = _simulate(cfg, workload_traces(), f"ResNet-18 CIFAR step (batch {SIM_BATCH})")
     say(f"writing Verilog of the {hw_cfg.array.rows}x{hw_cfg.array.cols} array to {out / 'verilog'}/")
     ctx.invoke(verilog, config_file=hw_config, out_dir=str(out / "verilog"))
     headline = make_report(out / "report", cfg, accuracy_csv=acc_csv, seeds=seeds, epochs=epochs, rtl_cases=rtl_cases,

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import click
 
+from nmsat import atomic
+from nmsat.errors import NmsatError
 from nmsat.explore import spec as spec_io
 
 
@@ -21,6 +23,10 @@ def command(spec_file, output, resume, use_ray, ray_address):
 
     spec = spec_io.load(spec_file)
     out = Path(output) if output else Path(spec_file).with_name(f"{spec.name}.csv")
+    if out.suffix != ".csv":
+        raise NmsatError(f"output file {str(out)!r}: use a .csv name")
+    atomic.check_output(out, (spec_file, spec.config, spec.accuracy, *(w.trace for w in spec.workloads)),
+                        (out.with_suffix(".md"),))
     rows = run(spec, out, resume=resume, ray=use_ray, ray_address=ray_address)
     paths = write_outputs(rows, spec.objectives, spec.name, out)
     ok = sum(r["status"] == "ok" for r in rows)

@@ -4,20 +4,38 @@ import json
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from tqdm import tqdm
 
 from nmsat import atomic
 from nmsat import trace as trace_io
 from nmsat.config import load_config
 from nmsat.errors import NmsatError
+from nmsat.nm import NMPattern
 from nmsat.sim import network, scalesim, schedules, timeline
 from nmsat.sim.layer import DATAFLOW_POLICIES
-from nmsat.sim.modes import MODES
+from nmsat.sim.modes import MODES, trace_pattern
+
+
+def _check_options(ctx, model, trace_file, topology, config_file, output, timeline_file):
+    """Conflicting options and unusable outputs, refused before any work."""
+    if topology is None and (model is None) == (trace_file is None):
+        raise NmsatError("give exactly one of --model NAME, --trace FILE or --scalesim-topology FILE")
+    if trace_file is not None:
+        for name in ("batch", "input_name"):
+            if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None):
+                flag = "--input" if name == "input_name" else "--batch"
+                raise NmsatError(f"{flag} applies to --model only; a --trace file has its own")
+    inputs = (trace_file, config_file, topology)
+    if output is not None:
+        atomic.check_output(output, inputs, (timeline_file,))
+        if Path(output).suffix not in (".csv", ".json"):
+            raise NmsatError(f"output file {output!r}: use a .csv or .json name")
+    if timeline_file is not None:
+        atomic.check_output(timeline_file, inputs, (output,))
 
 
 def _workload(model, trace_file, input_name, batch, pattern, shape):
-    if (model is None) == (trace_file is None):
-        raise NmsatError("give exactly one of --model NAME, --trace FILE or --scalesim-topology FILE")
     if trace_file is not None:
         return trace_io.load(trace_file)
     from nmsat.trace_cache import cached_trace  # built-in models from the trace cache; torch only on a miss
@@ -26,13 +44,10 @@ def _workload(model, trace_file, input_name, batch, pattern, shape):
 
 
 def _write(path, rows, document):
-    path = Path(path)
-    if path.suffix == ".json":
-        atomic.write_text(path, json.dumps(document, indent=2))
-    elif path.suffix == ".csv":
-        atomic.write_csv(path, rows)
+    if Path(path).suffix == ".json":
+        atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False))
     else:
-        raise NmsatError(f"output file {str(path)!r}: use a .csv or .json name")
+        atomic.write_csv(path, rows)
 
 
 def _table(rows, columns):
@@ -101,7 +116,8 @@ def _forward(work, cfg, mode, dataflow, output):
 @click.option("--no-pregen", is_flag=True, help="put the update and top-N on the critical path")
 @click.option("--input", "input_name", type=click.Choice(["cifar", "imagenet"]), default="cifar",
               show_default=True)
-@click.option("--batch", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--batch", type=click.IntRange(1, trace_io.MAX_BATCH), default=32, show_default=True,
+              help="batch of the --model workload")
 @click.option("--compare", is_flag=True, help="simulate every schedule and tabulate them")
 @click.option("--vector-unit/--no-vector-unit", "vector_unit", default=None,
               help="cost non-GEMM work on the PROJECTED vector unit (not in the RTL; default: the config's "
@@ -109,12 +125,16 @@ def _forward(work, cfg, mode, dataflow, output):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="results .csv or .json")
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False),
               help="Perfetto/Chrome trace JSON of the step")
-def command(model, shape, trace_file, topology, scalesim_cfg, training, pattern, config_file, mode, dataflow,
+@click.pass_context
+def command(ctx, model, shape, trace_file, topology, scalesim_cfg, training, pattern, config_file, mode, dataflow,
             no_pregen, input_name, batch, compare, vector_unit, output, timeline_file):
     """Simulate one training step of a model or trace on the accelerator."""
+    _check_options(ctx, model, trace_file, topology, config_file, output, timeline_file)
     cfg = load_config(config_file)
     if vector_unit is not None:
         cfg = cfg.replace(vector={"enabled": vector_unit})
+    if pattern is not None:
+        pattern = cfg.array.check_pattern(NMPattern.parse(pattern))
     if topology is None and (scalesim_cfg is not None or training):
         raise NmsatError("--scalesim-config and --training go with --scalesim-topology")
     if topology is not None:
@@ -129,6 +149,9 @@ def command(model, shape, trace_file, topology, scalesim_cfg, training, pattern,
                 raise NmsatError("--training runs one N:M pattern per step; the topology has several: give --pattern")
     else:
         work = _workload(model, trace_file, input_name, batch, pattern or "2:8", shape)
+    if compare and pattern is not None and pattern != trace_pattern(work):
+        raise NmsatError(f"--compare runs the trace's own pattern ({trace_pattern(work) or 'none'}); "
+                         f"--pattern {pattern} differs")
     if compare:
         count = len(schedules.schedule_grid(work, cfg))
         with tqdm(total=count, desc="schedules", unit="sched", leave=False, disable=None) as bar:

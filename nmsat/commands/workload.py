@@ -2,11 +2,12 @@
 
 import click
 
+from nmsat import atomic
 from nmsat.algo.models import INPUTS, MODELS
 from nmsat.algo.workload import macs_by_pass, model_trace, nongemm_totals
 from nmsat.atomic import csv_text
 from nmsat.errors import NmsatError
-from nmsat.trace import METHODS
+from nmsat.trace import MAX_BATCH, METHODS
 
 
 def _rows(trace):
@@ -43,7 +44,7 @@ def _summary(trace):
 @click.option("--input", "input_", type=click.Choice(list(INPUTS)), default="cifar", show_default=True,
               help="input size of a built-in model")
 @click.option("--input-shape", "shape", help="one sample's shape for a factory model, e.g. 3,32,32 or 128,512")
-@click.option("--batch", type=int, default=32, show_default=True)
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=32, show_default=True)
 @click.option("--method", type=click.Choice(list(METHODS)), default="bdwp", show_default=True)
 @click.option("--pattern", default="2:8", show_default=True, help="N:M pattern (ignored by dense).")
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="Write the trace JSON here.")
@@ -55,6 +56,8 @@ def command(model, model_option, input_, shape, batch, method, pattern, out, fmt
     returning an nn.Module; give --input-shape)."""
     if (model is None) == (model_option is None):
         raise NmsatError(f"give the model once, as MODEL or --model (built-in: {', '.join(MODELS)})")
+    if out is not None:
+        atomic.check_output(out)
     trace = model_trace(model or model_option, input_, batch, method, pattern, shape)
     if out:
         trace.save(out)

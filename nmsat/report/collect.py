@@ -1,15 +1,19 @@
 """Gathers the report's figures: each function returns plain rows for one section."""
 
 import csv
+import io
 import json
 import statistics
 from pathlib import Path
 
+from nmsat.checks import read_input
 from nmsat.errors import NmsatError
+from nmsat.nm import NMPattern
 from nmsat.report.bounds import speedup_bound
 from nmsat.sim.energy import COMPONENTS
 from nmsat.sim.network import simulate
 from nmsat.sim.schedules import best_per_layer, compare
+from nmsat.trace import METHODS
 
 SPEEDUP_MODELS = (("resnet9", "cifar"), ("vgg19", "cifar"), ("resnet18", "cifar"),
                   ("resnet50", "imagenet"), ("vit_small", "imagenet"))
@@ -24,20 +28,43 @@ def workload(model, input_size, batch, method, pattern):
     return model_trace(model, input_size, batch, method, pattern)
 
 
+def _accuracy_row(r, where):
+    """(model, method, pattern) and the test accuracy of one sweep CSV row, checked."""
+    try:
+        model, method, pattern, value = r["model"], r["method"], r["pattern"], r["test_acc"]
+    except KeyError as e:
+        raise NmsatError(f"{where}: missing column {e.args[0]!r}") from None
+    if method not in METHODS:
+        raise NmsatError(f"{where}: unknown method {method!r}")
+    if (method == "dense") != (pattern == "dense"):
+        raise NmsatError(f"{where}: pattern {pattern!r} with method {method!r} (dense runs have pattern 'dense')")
+    if method != "dense":
+        try:
+            pattern = str(NMPattern.parse(pattern))
+        except NmsatError as e:
+            raise NmsatError(f"{where}: {e}") from None
+    try:
+        acc = float(value)
+    except (TypeError, ValueError):
+        raise NmsatError(f"{where}: test_acc {value!r} is not a number") from None
+    if not 0.0 <= acc <= 1.0:  # also refuses NaN
+        raise NmsatError(f"{where}: test_acc {value!r} must be between 0 and 1")
+    return (model, method, pattern), acc
+
+
 def accuracy(path):
     """Mean and spread of test accuracy per (model, method, pattern) from a sweep's CSV."""
     path = Path(path)
-    try:
-        with path.open() as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        raise NmsatError(f"accuracy file {str(path)!r}: {e.strerror}") from None
+    text = read_input(path, "accuracy file")
     cells = {}
-    for r in rows:
-        try:
-            cells.setdefault((r["model"], r["method"], r["pattern"]), []).append(float(r["test_acc"]))
-        except (KeyError, ValueError):
-            raise NmsatError(f"accuracy file {str(path)!r}: bad row {r}") from None
+    try:
+        for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+            cell, acc = _accuracy_row(r, f"accuracy file {str(path)!r} line {i}")
+            cells.setdefault(cell, []).append(acc)
+    except csv.Error as e:
+        raise NmsatError(f"accuracy file {str(path)!r}: not CSV ({e})") from None
+    if not cells:
+        raise NmsatError(f"accuracy file {str(path)!r}: no rows")
     return [{"model": m, "method": meth, "pattern": p, "seeds": len(v), "mean": statistics.fmean(v),
              "std": statistics.stdev(v) if len(v) > 1 else 0.0, "min": min(v), "max": max(v)}
             for (m, meth, p), v in sorted(cells.items())]
@@ -67,6 +94,39 @@ def speedups(cfg, models=SPEEDUP_MODELS, patterns=SPEEDUP_PATTERNS, batch=32, pr
                              "dense_array_cycles": dense.overheads["array_cycles"]})
             if progress:
                 progress()
+    return rows
+
+
+PREVIOUS_SPADS = {"act_spad_kib": 512, "out_spad_kib": 256}  # the default before the GEMM engine
+PROJECTION_STEPS = (
+    ("projected model, the previous default scratchpads (512 / 256 KiB)", {}),
+    ("projected model (every assumption on)", {}),
+    ("- on-chip im2col (A read as the GEMM sees it)", {"onchip_im2col": False}),
+    ("- DRAM bandwidth: one AXI4 port", {"onchip_im2col": False, "dram_gbps": None}),
+    ("- weight-update and top-N units", {"onchip_im2col": False, "dram_gbps": None, "update_topn": False}),
+)
+
+
+def projection_steps(cfg, models=SPEEDUP_MODELS, pattern="2:8", batch=32):
+    """BDWP speedup over dense per model as the projected model's assumptions are taken away one at a
+    time, ending with the generated hardware (the RTL's GEMM engine): one row per step."""
+    traces = {(m, s, meth): workload(m, s, batch, meth, None if meth == "dense" else pattern)
+              for m, s in models for meth in ("dense", "bdwp")}
+    steps = []
+    for i, (label, changes) in enumerate(PROJECTION_STEPS):
+        if changes.get("dram_gbps", 0) is None:
+            changes = {**changes, "dram_gbps": cfg.memory.gbps(cfg.array.clock_mhz)}
+        memory = PREVIOUS_SPADS if i == 0 else {}
+        steps.append((label, cfg.replace(projection={"enabled": True, **changes}, memory=memory)))
+    steps.append(("= generated hardware (WS GEMM engine, ping-pong banks, exact cycles)", cfg))
+    rows = []
+    for label, c in steps:
+        row = {"step": label}
+        for m, s in models:
+            dense = simulate(traces[(m, s, "dense")], c, "dense", "best", True).total_cycles
+            row[m] = dense / simulate(traces[(m, s, "bdwp")], c, "bdwp", "best", True).total_cycles
+        row["mean"] = statistics.fmean(row[m] for m, _ in models)
+        rows.append(row)
     return rows
 
 
@@ -147,5 +207,5 @@ def sim_speed(path):
         raise NmsatError(f"benchmark results {str(path)!r}: not valid JSON ({e.msg})") from None
 
 
-__all__ = ["COMPONENTS", "accuracy", "energy", "nongemm", "pass_breakdown", "schedules", "sim_speed", "speedups",
-           "time_breakdown"]
+__all__ = ["COMPONENTS", "accuracy", "energy", "nongemm", "pass_breakdown", "projection_steps", "schedules",
+           "sim_speed", "speedups", "time_breakdown"]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from nmsat.determinism import pin_cpu_kernels, pinned_text
 from nmsat.report import collect
 from nmsat.report.build import build_report
 
@@ -11,6 +12,8 @@ SPEED_RESULTS = Path("benchmarks/results/sim_vs_scalesim.json")
 ACCURACY_MODELS = ("digits_cnn", "mlp")
 ACCURACY_METHODS = ("dense", "srste", "bdwp")
 ACCURACY_PATTERNS = ("2:4", "1:4", "2:8")
+TRAIN_BATCH = 64  # the accuracy sweep's training batch
+SIM_BATCH = 32  # the batch of every simulated workload
 
 
 def say(msg):
@@ -21,6 +24,7 @@ def say(msg):
 def accuracy_rows(runs, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, patterns=ACCURACY_PATTERNS):
     """Accuracy cells from an existing sweep CSV, or from a fresh sweep whose runs go into `runs`."""
     if accuracy_csv is None:
+        pin_cpu_kernels()  # before torch loads: the same accuracy on every x86-64 machine with AVX2
         import torch
 
         from nmsat.algo.sweep import accuracy_sweep
@@ -30,7 +34,8 @@ def accuracy_rows(runs, accuracy_csv, seeds, epochs, models=ACCURACY_MODELS, pat
         say(f"training {', '.join(models)} on digits: {', '.join(ACCURACY_METHODS)} x "
             f"{', '.join(patterns)} x {seeds} seeds, {epochs} epochs")
         accuracy_csv = accuracy_sweep(runs, models=models, methods=ACCURACY_METHODS,
-                                      patterns=patterns, seeds=tuple(range(seeds)), epochs=epochs)
+                                      patterns=patterns, seeds=tuple(range(seeds)), epochs=epochs,
+                                      batch=TRAIN_BATCH)
     return collect.accuracy(accuracy_csv)
 
 
@@ -50,11 +55,11 @@ def area_rows(hw_cfg, enabled):
         return None
     from nmsat.hw.area import area_report
 
-    say("synthesising the PE and array with Yosys (dense-only and dense + N:M)")
-    return area_report(hw_cfg)
+    say("synthesising the PE and array with Yosys (dense-only and dense + N:M), and the whole core flat")
+    return area_report(hw_cfg, whole=True)
 
 
-def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=32):
+def workload_traces(model="resnet18", size="cifar", pattern="2:8", batch=SIM_BATCH):
     """The traces of one workload under each training method."""
     return {m: collect.workload(model, size, batch, m, pattern) for m in ("dense", "srste", "bdwp")}
 
@@ -71,7 +76,9 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     models = speed_models or collect.SPEEDUP_MODELS
     say(f"simulating training steps of {', '.join(m for m, _ in models)} x {', '.join(collect.SPEEDUP_PATTERNS)}: "
         "dense, SR-STE, BDWP")
-    speed = collect.speedups(cfg, models=models)
+    speed = collect.speedups(cfg, models=models, batch=SIM_BATCH)
+    say("taking the projected model's assumptions away one at a time (BDWP 2:8 speedups)")
+    steps = collect.projection_steps(cfg, models=models, batch=SIM_BATCH)
     say("non-GEMM work of the same models on the projected vector unit (BDWP 2:8 vs dense)")
     nongemm = collect.nongemm(cfg, models=models)
     traces = workload_traces()
@@ -82,9 +89,13 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     layer_time = collect.time_breakdown(cfg, traces["bdwp"])
     rtl = rtl_rows(hw_cfg, rtl_cases)
     area_data = area_rows(hw_cfg, area)
-    settings = {"seeds": f"0..{seeds - 1}" if accuracy_csv is None else f"from {accuracy_csv}",
-                "epochs": epochs, "batch": 32, "RTL cases": rtl_cases, "RTL seed": 0,
-                "RTL/area config": hw_cfg.name}
+    trained = accuracy_csv is None
+    settings = {"seeds": f"0..{seeds - 1}" if trained else f"from {accuracy_csv}",
+                "epochs": epochs if trained else f"from {accuracy_csv}",
+                "training batch": TRAIN_BATCH if trained else f"from {accuracy_csv}",
+                "torch threads": 1 if trained else f"from {accuracy_csv}",
+                "CPU kernels": pinned_text() if trained else f"from {accuracy_csv}",
+                "simulated batch": SIM_BATCH, "RTL cases": rtl_cases, "RTL seed": 0, "RTL/area config": hw_cfg.name}
     design = None
     if design_space:
         from nmsat.report import design_space as ds
@@ -92,5 +103,5 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
         say(f"design-space sweep (nmsat explore) over {', '.join(ds.SWEEP)} for {', '.join(m for m, _ in models)}")
         design = ds.collect(models, out, config_path)
     say(f"writing the report to {out}/")
-    return build_report(out, cfg, acc, speed, passes, energy, sched, layer_time, rtl, area_data,
+    return build_report(out, cfg, acc, speed, steps, passes, energy, sched, layer_time, rtl, area_data,
                         collect.sim_speed(SPEED_RESULTS), settings, nongemm, design)

@@ -6,7 +6,7 @@ import sys
 
 def test_demo_end_to_end(tmp_path):
     out = subprocess.run([sys.executable, "-m", "nmsat", "demo", "-o", str(tmp_path), "--seeds", "1", "--epochs", "2",
-                          "--rtl-cases", "0"], capture_output=True, text=True)
+                          "--rtl-cases", "0"], capture_output=True, text=True, cwd=tmp_path)  # outside the repo
     assert out.returncode == 0, out.stderr[-2000:]
     assert "ResNet-18 CIFAR training step, BDWP 2:8 vs dense" in out.stdout
     assert "digits CNN test accuracy, bdwp 2:8" in out.stdout

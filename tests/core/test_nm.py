@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from nmsat.errors import NmsatError
-from nmsat.nm import NMPattern, compress, decompress, nm_mask, prune
+from nmsat.nm import MAX_M, NMPattern, compress, decompress, is_nm, nm_mask, prune
 
 PATTERNS = st.sampled_from([(1, 2), (1, 4), (2, 4), (3, 4), (2, 8), (1, 8), (4, 8), (3, 5)])
 SMALL_INTS = st.integers(-4, 4)  # few distinct magnitudes: plenty of ties
@@ -78,7 +78,8 @@ def test_ragged_tail_rule_is_zero_padding():
     assert nm_mask(np.array([[3, -3, 3]]), "1:4").tolist() == [[True, False, False]]
 
 
-@pytest.mark.parametrize("text", ["4:4", "5:4", "0:4", "2-4", "a:b", "2:4:8", ""])
+@pytest.mark.parametrize("text", ["4:4", "5:4", "0:4", "2-4", "a:b", "2:4:8", "", "\u00b2:8", "2:\u0668",
+                                  "1:" + "9" * 5000, "1:99999999", "2:8" * 1000])
 def test_bad_patterns_rejected_with_one_line(text):
     with pytest.raises(NmsatError) as e:
         NMPattern.parse(text)
@@ -88,10 +89,38 @@ def test_bad_patterns_rejected_with_one_line(text):
 def test_pattern_properties():
     p = NMPattern.parse(" 2:8 ")
     assert (p.n, p.m, str(p), p.ideal_speedup, p.index_bits) == (2, 8, "2:8", 4.0, 3)
-    with pytest.raises(NmsatError, match="N:M pattern n=True"):
+    with pytest.raises(NmsatError, match="N:M pattern n = True"):
         NMPattern(True, 4)
 
 
 def test_bad_axis_rejected():
     with pytest.raises(NmsatError, match="axis 3 out of range"):
         nm_mask(np.zeros((2, 2)), "1:2", axis=3)
+
+
+@pytest.mark.parametrize("m", [256, 300, 1024, MAX_M])
+def test_compress_round_trips_for_large_m(m):
+    x = np.random.default_rng(m).standard_normal((3, 2 * m + 5))
+    c = compress(x, f"3:{m}")
+    assert np.array_equal(decompress(c), prune(x, f"3:{m}"))
+    assert is_nm(prune(x, f"3:{m}") != 0, f"3:{m}")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: NMPattern(1, MAX_M + 1), "M must be <= 4096"),
+    (lambda: NMPattern(1, 2**62), "M must be <= 4096"),
+    (lambda: NMPattern("1", 4), "expected an integer"),
+    (lambda: nm_mask(np.ones(8, dtype=complex), "2:4"), "real-valued"),
+    (lambda: nm_mask(np.array(["a", "b"]), "2:4"), "real-valued"),
+    (lambda: nm_mask(np.ones(8), "2:4", axis=0.5), "axis = 0.5: expected an integer"),
+])
+def test_bad_api_input_is_one_line_error(make, message):
+    with pytest.raises(NmsatError, match=message) as e:
+        make()
+    assert "\n" not in str(e.value)
+
+
+def test_is_nm_detects_too_many_kept():
+    assert is_nm(np.array([[1, 1, 0, 0, 0, 0, 0, 0]], dtype=bool), "2:8")
+    assert not is_nm(np.array([[1, 1, 1, 0, 0, 0, 0, 0]], dtype=bool), "2:8")
+    assert not is_nm(np.ones((3, 2), dtype=bool), "1:4", axis=0)

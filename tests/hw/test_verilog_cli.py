@@ -42,3 +42,18 @@ def test_lint_reports_real_problems(tmp_path):
     bad.write_text("module bad(input clk, output reg q);\n  always @(posedge clk) q = ~q;\nendmodule\n")
     ok, messages = lint(bad, "bad")
     assert not ok and "BLKSEQ" in messages
+
+
+def test_one_row_array_lints_clean(tmp_path):
+    """No zero-width wires for R = 1, G = 1 and one output beat (issue 14's `[-1:0]` wires)."""
+    from nmsat.config import load_config
+    from nmsat.core_params import core_params
+    from nmsat.hw.verilog import core_verilog
+
+    cfg = load_config("configs/hw-small.toml").replace(
+        array={"rows": 1, "cols": 1, "mults_per_pe": 4, "patterns": ["2:4"], "max_row_groups": 1},
+        memory={"bus_bytes": 4})
+    sv = tmp_path / "one.sv"
+    sv.write_text(core_verilog(core_params(cfg)))
+    ok, messages = lint(sv, TOPLEVEL)
+    assert ok, messages

@@ -1,0 +1,289 @@
+"""Pipelined bf16 x bf16 -> fp32 multiply-accumulate of P products, bit-exact to `nmsat.sim.fp`.
+
+Semantics (exact product, one RNE rounding per product, left-to-right order, flushed subnormals,
+canonical NaN) are documented in `nmsat.sim.fp`. Structure, for ``mults = P``:
+
+* two stages (`MUL_STAGES`) multiply all P pairs (8 x 8-bit significands, exact) and normalise the
+  products, while the accumulator waits;
+* P add steps in a chain, step j adding product j (delayed j steps) to the rounded result of step j-1.
+  One step is a classic floating-point adder with guard, round and sticky bits: align the smaller
+  magnitude, add or subtract, count leading zeros, normalise, round to nearest even, flush, pack.
+  `add_stages` (1 to 7) registers in one step: 1 = its output only, 2 = also after the leading-zero
+  count, 3 = also after the alignment shift, 4 = also after normalisation, 5 = also between the
+  magnitude compare and the swap, 6 = also between the swap and the alignment shift, 7 = also between
+  the add and the leading-zero count.
+
+``latency = MUL_STAGES + P * add_stages`` cycles from ``valid`` with ``a, w, acc_in`` to ``valid_out`` with
+``acc_out``; a new MAC can start every cycle. Data registers have no reset; only the valid bits do.
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+CANONICAL_NAN = 0x7FC00000
+ADD_STAGES = (1, 2, 3, 4, 5, 6, 7)
+ZERO_EXP = -2048
+MUL_STAGES = 2  # multiply, then normalise the product
+
+
+class Operand(data.Struct):
+    """An unpacked operand: ``value = (-1)**sign * sig * 2**(exp - 150)``; a zero has ``sig == 0`` and
+    ``exp == ZERO_EXP``, so ``Cat(sig, exp + 2048)`` orders magnitudes."""
+
+    sig: 24
+    exp: signed(12)  # products reach 2 * 254 - 126 = 382; normalised sums go down to -152
+    sign: 1
+    inf: 1
+    nan: 1
+
+
+class _Ordered(data.Struct):
+    x: Operand
+    y: Operand
+    x_ge: 1  # |x| >= |y|
+    shift: 5  # |exp_x - exp_y|, saturated at 27
+
+
+class _Swapped(data.Struct):
+    big_sig: 24
+    big_exp: signed(12)
+    big_sign: 1
+    small_sig: 24
+    shift: 5
+    sub: 1
+    nan: 1
+    inf: 1
+    inf_sign: 1
+
+
+class _Aligned(data.Struct):
+    big_sig: 24
+    big_exp: signed(12)
+    big_sign: 1
+    small: 27  # the smaller significand shifted to the bigger's exponent: 24 bits, guard, round, sticky
+    sub: 1
+    nan: 1
+    inf: 1
+    inf_sign: 1
+
+
+class _Added(data.Struct):
+    sum: 28
+    big_exp: signed(12)
+    big_sign: 1
+    sub: 1
+    nan: 1
+    inf: 1
+    inf_sign: 1
+
+
+class _Summed(data.Struct):
+    sum: 28
+    lz: 5
+    zero: 1
+    big_exp: signed(12)
+    big_sign: 1
+    sub: 1
+    nan: 1
+    inf: 1
+    inf_sign: 1
+
+
+class _Normalised(data.Struct):
+    norm: 28  # leading one at bit 27: 24 significand bits, guard, and sticky below
+    exp: signed(12)
+    zero: 1
+    big_sign: 1
+    sub: 1
+    nan: 1
+    inf: 1
+    inf_sign: 1
+
+
+def _stage(m, registered, layout, fields, name):
+    """A `layout` signal holding `fields` ({name: value}) through reset-less registers or wires."""
+    sig = Signal(layout, name=name, reset_less=True)
+    domain = m.d.sync if registered else m.d.comb
+    domain += [getattr(sig, f).eq(v) for f, v in fields.items()]
+    return sig
+
+
+def _delay(m, value, name):
+    """`value` one cycle later (a reset-less register of its shape)."""
+    reg = Signal(value.shape(), name=name, reset_less=True)
+    m.d.sync += reg.eq(value)
+    return reg
+
+
+def _unpack_fp32(m, bits, name):
+    out = Signal(Operand, name=name)
+    exp, man = bits[23:31], bits[0:23]
+    m.d.comb += [out.sig.eq(Mux(exp == 0, 0, Cat(man, 1))), out.exp.eq(Mux(exp == 0, ZERO_EXP, exp)),
+                 out.sign.eq(bits[31]),
+                 out.inf.eq((exp == 0xFF) & (man == 0)), out.nan.eq((exp == 0xFF) & (man != 0))]
+    return out
+
+
+class _Product(data.Struct):
+    prod: 16  # product of the two 8-bit significands
+    exp: signed(12)  # ea + eb - 127
+    zero: 1
+    sign: 1
+    inf: 1
+    nan: 1
+
+
+def _multiply(a, w):
+    """The exact product of two bf16 bit patterns, before normalisation (subnormal inputs read as zeros)."""
+    ea, eb = a[7:15], w[7:15]
+    a_zero, b_zero = ea == 0, eb == 0
+    a_inf, b_inf = (ea == 0xFF) & (a[0:7] == 0), (eb == 0xFF) & (w[0:7] == 0)
+    nan = ((ea == 0xFF) & (a[0:7] != 0)) | ((eb == 0xFF) & (w[0:7] != 0)) | (a_inf & b_zero) | (b_inf & a_zero)
+    return {"prod": Cat(a[0:7], 1) * Cat(w[0:7], 1), "exp": ea + eb - 127, "zero": a_zero | b_zero,
+            "sign": a[15] ^ w[15], "inf": (a_inf | b_inf) & ~nan, "nan": nan}
+
+
+def _product_operand(p):
+    """Normalise a `_Product` into an `Operand` (the significand's leading one at bit 23)."""
+    top = p.prod[15]
+    return {"sig": Mux(p.zero, 0, Mux(top, Cat(Const(0, 8), p.prod), Cat(Const(0, 9), p.prod))),
+            "exp": Mux(p.zero, ZERO_EXP, p.exp + top), "sign": p.sign, "inf": p.inf, "nan": p.nan}
+
+
+def _lzc(v):
+    """(all zero, leading-zero count) of `v`, whose width is a power of two, as a balanced tree."""
+    if len(v) == 2:
+        return ~v[1] & ~v[0], ~v[1]
+    half = len(v) // 2
+    zh, ch = _lzc(v[half:])
+    zl, cl = _lzc(v[:half])
+    return zh & zl, Mux(zh, Cat(cl, 1), Cat(ch, 0))
+
+
+def _magnitude(op):
+    return Cat(op.sig, op.exp[0:11], ~op.exp[11])  # the exponent offset by 2048: unsigned, monotonic
+
+
+def _order(x, y):
+    """Compare the magnitudes and compute the alignment shift (both differences in parallel)."""
+    x_ge = _magnitude(x) >= _magnitude(y)
+    dxy, dyx = x.exp - y.exp, y.exp - x.exp  # up to 2430 when one is a zero
+    sat_xy, sat_yx = Mux(dxy > 27, 27, dxy[0:5]), Mux(dyx > 27, 27, dyx[0:5])
+    return {"x": x, "y": y, "x_ge": x_ge, "shift": Mux(x_ge, sat_xy, sat_yx)}
+
+
+def _swap(s):
+    """Bigger magnitude first; the special cases."""
+    x, y = s.x, s.y
+    big = Operand(Mux(s.x_ge, x.as_value(), y.as_value()))
+    return {"big_sig": big.sig, "big_exp": big.exp, "big_sign": big.sign, "small_sig": Mux(s.x_ge, y.sig, x.sig),
+            "shift": s.shift, "sub": x.sign != y.sign,
+            "nan": x.nan | y.nan | (x.inf & y.inf & (x.sign != y.sign)), "inf": x.inf | y.inf,
+            "inf_sign": Mux(x.inf, x.sign, y.sign)}
+
+
+def _align(s):
+    """Shift the smaller significand right, keeping guard and round bits and a sticky bit."""
+    wide = Cat(Const(0, 27), Const(0, 3), s.small_sig) >> s.shift
+    return {"big_sig": s.big_sig, "big_exp": s.big_exp, "big_sign": s.big_sign,
+            "small": Cat(wide[27] | (wide[0:27] != 0), wide[28:54]), "sub": s.sub,
+            "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
+
+
+def _add(s):
+    """Add or subtract the aligned significands (the result is >= 0)."""
+    big = Cat(Const(0, 3), s.big_sig)
+    total = Cat(s.sub, big) + Cat(s.sub, Mux(s.sub, ~s.small, s.small))  # the low bit carries the +1 of -x
+    raw = total[1:29]
+    return {"sum": Mux(s.sub, Cat(raw[0:27], 0), raw), "big_exp": s.big_exp, "big_sign": s.big_sign,
+            "sub": s.sub, "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
+
+
+def _count(s):
+    """Count the sum's leading zeros."""
+    zero, lz = _lzc(Cat(Const(0, 4), s.sum))
+    return {"sum": s.sum, "lz": lz, "zero": zero, "big_exp": s.big_exp, "big_sign": s.big_sign, "sub": s.sub,
+            "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
+
+
+def _normalise(s):
+    return {"norm": (s.sum << s.lz)[0:28], "exp": s.big_exp + 1 - s.lz, "zero": s.zero,
+            "big_sign": s.big_sign, "sub": s.sub, "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
+
+
+def _round_pack(m, s, name):
+    """Round to nearest even, flush tiny results (judged before rounding), overflow to inf, pack; specials.
+
+    The rounding carry, the exponent increment and the range checks are computed side by side."""
+    sig = s.norm[4:28]
+    up = s.norm[3] & ((s.norm[0:3] != 0) | sig[0])
+    carry = up & (sig == 0xFFFFFF)  # rounding overflows the significand: 1.11..1 -> 10.00..0
+    mant = Signal(23, name=f"{name}_mant")
+    m.d.comb += mant.eq(sig[0:23] + up)  # on a carry the 23 stored bits wrap to 0, as they should
+    exp_up = Signal(signed(12), name=f"{name}_exp_up")
+    m.d.comb += exp_up.eq(s.exp + 1)
+    overflow = (s.exp > 254) | ((s.exp == 254) & carry)
+    inf = s.inf | (~s.nan & ~s.zero & (s.exp >= 1) & overflow)
+    zero = s.zero | (s.exp < 1)
+    sign = Mux(s.inf, s.inf_sign, Mux(s.zero, s.big_sign & ~s.sub, s.big_sign))
+    exp_field = Mux(inf, 0xFF, Mux(zero, 0, Mux(carry, exp_up[0:8], s.exp[0:8])))
+    return Mux(s.nan, CANONICAL_NAN, Cat(Mux(inf | zero, 0, mant), exp_field, sign))
+
+
+class FpMac(wiring.Component):
+    """``acc_out = (((acc_in + a0*w0) + a1*w1) + ...)``, each step rounded to fp32; `latency` cycles.
+
+    `a`, `w`: P bf16 bit patterns; `acc_in`, `acc_out`: fp32 bit patterns. ``valid`` travels with the data.
+    """
+
+    def __init__(self, mults, add_stages=3):
+        if add_stages not in ADD_STAGES:
+            raise ValueError(f"add_stages={add_stages!r}: use one of {ADD_STAGES}")
+        self.mults = mults
+        self.add_stages = add_stages
+        self.latency = MUL_STAGES + mults * add_stages
+        super().__init__({
+            "valid": In(1),
+            "a": In(data.ArrayLayout(16, mults)),
+            "w": In(data.ArrayLayout(16, mults)),
+            "acc_in": In(32),
+            "valid_out": Out(1),
+            "acc_out": Out(32),
+        })
+
+    def _step(self, m, acc_bits, product, j):
+        """One add step: fp32 `acc_bits` + unpacked `product` -> fp32 bits after `add_stages` registers."""
+        acc = _unpack_fp32(m, acc_bits, f"s{j}_acc")
+        ordered = _stage(m, self.add_stages >= 5, _Ordered, _order(acc, product), f"s{j}_ordered")
+        swapped = _stage(m, self.add_stages >= 6, _Swapped, _swap(ordered), f"s{j}_swapped")
+        aligned = _stage(m, self.add_stages >= 3, _Aligned, _align(swapped), f"s{j}_aligned")
+        added = _stage(m, self.add_stages >= 7, _Added, _add(aligned), f"s{j}_added")
+        summed = _stage(m, self.add_stages >= 2, _Summed, _count(added), f"s{j}_summed")
+        normalised = _stage(m, self.add_stages >= 4, _Normalised, _normalise(summed), f"s{j}_normalised")
+        out = Signal(32, name=f"s{j}_out", reset_less=True)
+        m.d.sync += out.eq(_round_pack(m, normalised, f"s{j}"))
+        return out
+
+    def elaborate(self, platform):
+        m = Module()
+        acc = self.acc_in
+        for d in range(MUL_STAGES):
+            acc = _delay(m, acc, f"acc_d{d}")
+        products = []
+        for j in range(self.mults):
+            raw = _stage(m, True, _Product, _multiply(self.a[j], self.w[j]), f"p{j}_raw")
+            p = _stage(m, True, Operand, _product_operand(raw), f"p{j}_d0")
+            for d in range(j * self.add_stages):  # wait for step j's turn
+                p = _delay(m, p, f"p{j}_d{d + 1}")
+            products.append(p)
+        for j, p in enumerate(products):
+            acc = self._step(m, acc, p, j)
+        m.d.comb += self.acc_out.eq(acc)
+        valid = self.valid
+        for d in range(self.latency):
+            nxt = Signal(name=f"valid_d{d}")
+            m.d.sync += nxt.eq(valid)
+            valid = nxt
+        m.d.comb += self.valid_out.eq(valid)
+        return m
