@@ -6,6 +6,7 @@ from nmsat.config import default_config
 from nmsat.explore import run as run_mod
 from nmsat.explore.outputs import write_outputs
 from nmsat.explore.point import build_config
+from nmsat.explore.spec import parse
 from nmsat.sim import network
 from nmsat.trace import load
 
@@ -50,3 +51,17 @@ def test_outputs_written(sweep_spec, tmp_path):
     md = paths[0].read_text()
     assert "Pareto front over time, energy" in md and "## Invalid points" in md
     assert paths[1].suffix == ".png" and paths[1].stat().st_size > 1000
+
+
+def test_accuracy_joins_the_digits_sweep(tmp_path, monkeypatch):
+    monkeypatch.setenv("NMSAT_CACHE", str(tmp_path / "cache"))
+    acc = tmp_path / "accuracy.csv"
+    acc.write_text("model,method,pattern,seed,test_acc\nmlp,dense,dense,0,0.96\nmlp,dense,dense,1,0.98\n"
+                   "mlp,bdwp,2:8,0,0.93\n")
+    spec = parse({"methods": ["dense", "bdwp"], "patterns": ["2:8", "2:4"], "accuracy": str(acc),
+                  "objectives": ["time", "-accuracy"],
+                  "workload": [{"model": "mlp", "input": "digits", "batch": 4}]})
+    rows = {(r["method"], r["pattern"]): r for r in run_mod.run(spec, tmp_path / "out.csv", progress=False)}
+    assert float(rows[("dense", "dense")]["accuracy"]) == 0.97 and rows[("dense", "dense")]["accuracy_seeds"] == "2"
+    assert float(rows[("bdwp", "2:8")]["accuracy"]) == 0.93
+    assert rows[("bdwp", "2:4")]["accuracy"] == ""  # not in the sweep file
