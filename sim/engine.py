@@ -46,3 +46,84 @@ def gemm_cycles(plan, cfg, seq=None):
     dma = start + np.where(has_load, 1 + lat + loads, 0)
     phases = np.maximum(compute, dma)
     return int(1 + phases.sum() + seq["store"][-1] + 1 + wlat)
+
+
+class _Runs:
+    """Phase sums over the tile sequence without building it: the sequence is nested repeats (chunks > n blocks >
+    k folds) of a few distinct tiles, and a phase depends only on the tiles it loads, computes and stores (j, j-1,
+    j-2), so after two copies of a repeated body its sums repeat exactly (`gemm_totals`)."""
+
+    def __init__(self, lat):
+        self.lat = lat
+
+    def tile(self, t, ctx):
+        """Append tile t = (compute, load, store) after ctx = (tile j-2, tile j-1): (sums, new ctx)."""
+        before, last = ctx
+        stored = before[2] if before else 0
+        compute = last[0] if last else 0
+        phase = max(compute, (1 + stored if stored > 0 else 1) + 1 + self.lat + t[1])
+        return (phase, 1, t[0], t[1], t[2]), (last, t)
+
+    def repeat(self, count, body, ctx):
+        """`count` copies of `body` (a function ctx -> (sums, ctx)) after ctx."""
+        total = (0, 0, 0, 0, 0)
+        if count <= 0:
+            return total, ctx
+        s1, ctx1 = body(ctx)
+        if count == 1:
+            return s1, ctx1
+        s2, ctx2 = body(ctx1)
+        if count == 2:
+            return _add(s1, s2), ctx2
+        # from the third copy on the context (the last two tiles of two copies) no longer changes; a body of
+        # two tiles or more has it from the second copy on
+        s3, ctx3 = (s2, ctx2) if ctx2 == ctx1 else body(ctx2)
+        n = count - 2
+        return tuple(a + b + n * c for a, b, c in zip(s1, s2, s3, strict=True)), ctx3
+
+
+def _add(s1, s2):
+    """Element-wise sum of two sum tuples."""
+    return tuple(a + b for a, b in zip(s1, s2, strict=True))
+
+
+def gemm_totals(plan, cfg):
+    """`gemm_cycles` and the sums of `tile_sequence` in closed form: {cycles, tiles, compute, load, store}.
+
+    Exact (tests/sim/test_engine_totals.py checks it against the per-tile model on random plans); the cost is
+    independent of the number of tiles."""
+    runs = _Runs(cfg.memory.read_latency)
+    kf = plan.k_folds
+
+    def tile(rows, a_loaded, last_fold):
+        a = plan.a_beats_last if last_fold else plan.a_beats_full
+        w = plan.w_beats_last if last_fold else plan.w_beats_full
+        compute = int(ws_cycles(cfg.array, rows, plan.groups))
+        return compute, w + (rows * a if a_loaded else 0), rows * plan.y_beats if last_fold else 0
+
+    def block(rows, a_loaded):
+        mid, last = tile(rows, a_loaded, False), tile(rows, a_loaded, True)
+
+        def run(ctx):
+            s1, ctx = runs.repeat(kf - 1, lambda c: runs.tile(mid, c), ctx)
+            s2, ctx = runs.tile(last, ctx)
+            return _add(s1, s2), ctx
+        return run
+
+    def chunk(rows):
+        first, other = block(rows, True), block(rows, not plan.resident)
+
+        def run(ctx):
+            s1, ctx = first(ctx)
+            s2, ctx = runs.repeat(plan.n_blocks - 1, other, ctx)
+            return _add(s1, s2), ctx
+        return run
+
+    s1, ctx = runs.repeat(plan.m_chunks - 1, chunk(plan.chunk_rows), (None, None))
+    s2, ctx = chunk(plan.last_rows)(ctx)
+    phases, tiles, compute, load, store = _add(s1, s2)
+    before, last = ctx
+    stored = before[2] if before else 0
+    phases += max(last[0], 1 + stored if stored > 0 else 0)  # the final phase: compute the last tile, no load
+    cycles = 1 + phases + last[2] + 1 + cfg.memory.write_latency
+    return {"cycles": cycles, "tiles": tiles, "compute": compute, "load": load, "store": store}

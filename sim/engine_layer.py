@@ -1,4 +1,4 @@
-"""Layer model of the generated hardware: one GEMM on the RTL's GEMM engine, exact cycles (`engine.gemm_cycles`),
+"""Layer model of the generated hardware: one GEMM on the RTL's GEMM engine, exact cycles (`engine.gemm_totals`),
 and the search over what the descriptor lets software choose (chunk size, A resident or not, and for a
 sparse GEMM running it in dense mode on its pruned weights)."""
 
@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from nmsat.core_params import core_params
 from nmsat.sim.energy import tile_energy
-from nmsat.sim.engine import gemm_cycles, tile_sequence
+from nmsat.sim.engine import gemm_totals
 from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
+from nmsat.sim.tile import ws_cycles
 from nmsat.sim.tiling import acc_bytes, kept, operand_bytes
 
 
@@ -50,27 +51,24 @@ def plans(cfg, gemm, pattern):
 
 
 def _totals(plan, seq, cfg, pattern):
-    """Work and traffic totals of one repeat, in the keys `energy.tile_energy` reads."""
+    """Work and traffic totals of one repeat, in the keys `energy.tile_energy` reads (`seq`: `gemm_totals`)."""
     a, bus = cfg.array, cfg.memory.bus_bytes
     m, n, k = plan.m, plan.n, plan.k
     w_rows = (plan.k_folds - 1) * plan.w_rows_full + plan.w_rows_last  # = ceil(K/E)
-    store = float(seq["store"].sum()) * bus
-    a_beats = seq["load"].sum() - plan.m_chunks * plan.n_blocks * (
+    store = float(seq["store"]) * bus
+    a_beats = seq["load"] - plan.m_chunks * plan.n_blocks * (
         (plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)
     w_load = float(plan.m_chunks * plan.n_blocks * ((plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)) * bus
     return {
-        "tiles": float(len(seq["compute"])), "cycles": float(seq["compute"].sum()),
-        "steps": float(plan.n_blocks * plan.k_folds * sum(plan.steps(r) for r in _chunk_rows(plan))),
+        "tiles": float(seq["tiles"]), "cycles": float(seq["compute"]),
+        "steps": float(plan.n_blocks * plan.k_folds * ((plan.m_chunks - 1) * plan.steps(plan.chunk_rows)
+                                                       + plan.steps(plan.last_rows))),
         "macs": float(m * n * k), "mults": float(m * n * kept(pattern, k)),
         "pe_steps": float(w_rows * n * m), "pes": float(plan.m_chunks * w_rows * plan.groups * n),
         "w_load": w_load, "a_load": float(a_beats) * bus, "psum_load": 0.0, "store": store,
         "w_bytes": w_load, "a_bytes": float(plan.n_blocks * m * k * operand_bytes(a)),
         "psum_bytes": float(plan.k_folds * m * n * acc_bytes(a)),
     }
-
-
-def _chunk_rows(plan):
-    return [plan.chunk_rows] * (plan.m_chunks - 1) + [plan.last_rows]
 
 
 @dataclass(frozen=True)
@@ -99,8 +97,8 @@ class EngineGemm:
 
 def run_plan(plan, cfg, pattern, count=1):
     """An `EngineGemm` of `plan` repeated `count` times."""
-    seq = tile_sequence(plan, cfg)
-    total = gemm_cycles(plan, cfg, seq)
+    seq = gemm_totals(plan, cfg)
+    total = seq["cycles"]
     tot = _totals(plan, seq, cfg, pattern)
     compute = int(tot["cycles"])
     energy = {c: v * count for c, v in tile_energy({"totals": tot}, cfg, pattern, "ws").items()}
@@ -112,12 +110,31 @@ def run_plan(plan, cfg, pattern, count=1):
         dram_bytes=(tot["w_load"] + tot["a_load"] + tot["store"]) * count, energy_pj=energy)
 
 
+def lower_bound(plan, cfg):
+    """Cycles no run of `plan` can beat: every phase lasts at least its tile's compute and at least its DMA's
+    ``2 + L + load`` cycles, so the GEMM takes at least ``2 + Lw`` plus the larger of the two sums."""
+    mc, nb, kf = plan.m_chunks, plan.n_blocks, plan.k_folds
+    compute = nb * kf * ((mc - 1) * int(ws_cycles(cfg.array, plan.chunk_rows, plan.groups))
+                         + int(ws_cycles(cfg.array, plan.last_rows, plan.groups)))
+    a_fetches = 1 if plan.resident else nb  # n blocks that load A per chunk
+    a_beats = (kf - 1) * plan.a_beats_full + plan.a_beats_last
+    load = mc * nb * ((kf - 1) * plan.w_beats_full + plan.w_beats_last) + a_fetches * a_beats * plan.m
+    return 2 + cfg.memory.write_latency + max(compute, mc * nb * kf * (2 + cfg.memory.read_latency) + load)
+
+
 def best_engine_gemm(gemm, cfg, pattern):
-    """The fewest-cycles (ties: less energy) result over `plans`, for a sparse GEMM also in dense mode."""
-    best = None
-    for p in dict.fromkeys((pattern, None)):
-        for plan in plans(cfg, gemm, p):
-            r = run_plan(plan, cfg, p, gemm.count)
-            if best is None or (r.cycles, r.energy_total_pj) < (best.cycles, best.energy_total_pj):
-                best = r
+    """The fewest-cycles (ties: less energy, then the first in `plans` order) result over `plans`, for a sparse
+    GEMM also in dense mode. Plans are run in order of `lower_bound` and the search stops once the bound
+    exceeds the best found: exact, no plan skipped could have won."""
+    cands = sorted(((lower_bound(plan, cfg), i, p, plan) for i, (p, plan) in enumerate(
+        (p, plan) for p in dict.fromkeys((pattern, None)) for plan in plans(cfg, gemm, p))),
+        key=lambda c: (c[0], c[1]))
+    best, best_key = None, None
+    for bound, i, p, plan in cands:
+        if best is not None and bound * gemm.count > best.cycles:
+            break
+        r = run_plan(plan, cfg, p, gemm.count)
+        key = (r.cycles, r.energy_total_pj, i)
+        if best is None or key < best_key:
+            best, best_key = r, key
     return best

@@ -27,13 +27,16 @@ from nmsat.report.run import make_report
 @click.option("--no-area", is_flag=True, help="Skip Yosys synthesis.")
 @click.option("--model", "models", multiple=True, type=click.Choice([m for m, _ in SPEEDUP_MODELS]),
               help="Models of the speedup section (repeat; default: all five).")
-def command(out_dir, config_path, accuracy_csv, seeds, epochs, rtl_cases, hw_config, no_area, models):
+@click.option("--design-space", is_flag=True,
+              help="Add the Pareto fronts of an `nmsat explore` sweep over array shape, multipliers per PE and "
+                   "supported patterns for the report's models (writes design_space.csv).")
+def command(out_dir, config_path, accuracy_csv, seeds, epochs, rtl_cases, hw_config, no_area, models, design_space):
     """Write the report folder (Markdown + PNG + data.json) and print its headline numbers."""
     atomic.check_folder(out_dir, REPORT_FILES, (accuracy_csv, config_path, hw_config))
     cfg = load_config(config_path)
     chosen = tuple(mi for mi in SPEEDUP_MODELS if mi[0] in models) or None
     headline = make_report(Path(out_dir), cfg, accuracy_csv=accuracy_csv, seeds=seeds, epochs=epochs,
                            rtl_cases=rtl_cases, hw_cfg=load_config(hw_config), area=not no_area,
-                           speed_models=chosen)
+                           speed_models=chosen, design_space=design_space, config_path=config_path)
     click.echo(f"report: {headline['report']}")
     click.echo(f"BDWP 2:8 mean simulated training speedup: {headline['bdwp_2_8_mean_speedup']:.2f}x")

@@ -38,9 +38,9 @@ def _check_options(ctx, model, trace_file, topology, config_file, output, timeli
 def _workload(model, trace_file, input_name, batch, pattern, shape):
     if trace_file is not None:
         return trace_io.load(trace_file)
-    from nmsat.algo.workload import model_trace  # lazy: it imports torch
+    from nmsat.trace_cache import cached_trace  # built-in models from the trace cache; torch only on a miss
 
-    return model_trace(model, input=input_name, batch=batch, method="bdwp", pattern=pattern, shape=shape)
+    return cached_trace(model, input_name, batch, "bdwp", pattern, shape)
 
 
 def _write(path, rows, document):

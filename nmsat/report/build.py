@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nmsat import atomic
 from nmsat.report import collect, methods, plots
+from nmsat.report.design_space import section as design_space_section
 from nmsat.report.markdown import figure, table
 
 REPORT_FILES = ("README.md", "data.json", "speedup.png", "energy.png", "layer_time.png", "sim_speed.png")
@@ -361,7 +362,7 @@ def _speed_section(speed, out):
 
 
 def build_report(out_dir, cfg, accuracy_rows, speedup_rows, steps, passes, energy, schedules, layer_time, rtl_rows,
-                 area, speed, settings, nongemm=None, method_table=([], None)):
+                 area, speed, settings, nongemm=None, method_table=([], None), design_space=None):
     """Write ``README.md``, the PNGs and ``data.json`` into `out_dir`; return the headline numbers."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -378,6 +379,7 @@ def build_report(out_dir, cfg, accuracy_rows, speedup_rows, steps, passes, energ
         _rtl_section(rtl_rows),
         _area_section(area),
         _speed_section(speed, out),
+        *([design_space_section(design_space, out)] if design_space else []),
     ]
     atomic.write_text(out / "README.md", "\n\n".join(parts) + "\n")
     data = {"config": cfg.to_dict(), "settings": settings, "accuracy": accuracy_rows, "speedup": speedup_rows,

@@ -73,11 +73,13 @@ def method_traces(patterns=ACCURACY_PATTERNS, workload=methods.SPEED_MODEL, batc
 
 
 def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None,
-                runs=Path("out/report-runs"), method_patterns=ACCURACY_PATTERNS, method_model=methods.SPEED_MODEL):
+                runs=Path("out/report-runs"), method_patterns=ACCURACY_PATTERNS, method_model=methods.SPEED_MODEL,
+                design_space=False, config_path=None):
     """Gather every section and write the report into `out`; returns the headline numbers.
 
     The training-methods table simulates `method_model` at `method_patterns`.
     Without `accuracy_csv` the accuracy sweep trains into `runs` (checkpoints, traces: not for the report).
+    With `design_space` the report gains the Pareto fronts of a sweep over the config at `config_path`.
     """
     out = Path(out)
     acc = accuracy_rows(Path(runs), accuracy_csv, seeds, epochs)
@@ -108,6 +110,12 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
                 "torch threads": 1 if trained else f"from {accuracy_csv}",
                 "CPU kernels": pinned_text() if trained else f"from {accuracy_csv}",
                 "simulated batch": SIM_BATCH, "RTL cases": rtl_cases, "RTL seed": 0, "RTL/area config": hw_cfg.name}
+    design = None
+    if design_space:
+        from nmsat.report import design_space as ds
+
+        say(f"design-space sweep (nmsat explore) over {', '.join(ds.SWEEP)} for {', '.join(m for m, _ in models)}")
+        design = ds.collect(models, out, config_path)
     say(f"writing the report to {out}/")
     return build_report(out, cfg, acc, speed, steps, passes, energy, sched, layer_time, rtl, area_data,
-                        collect.sim_speed(SPEED_RESULTS), settings, nongemm, (method_table, cpu_meta))
+                        collect.sim_speed(SPEED_RESULTS), settings, nongemm, (method_table, cpu_meta), design)
