@@ -21,7 +21,6 @@ from pathlib import Path
 SIMULATORS = ("icarus", "verilator")
 TIMESCALE = ("1ns", "1ps")
 VERILATOR_ARGS = ("-Wno-fatal", "-Wno-WIDTH")
-VERILATOR_OPT = "-O2"  # C++ optimisation of the model (verilated.mk's default, -Os, simulates slower)
 PARAMS_ENV = "NMSAT_COCOTB_PARAMS"
 OUTPUTS_ENV = "NMSAT_COCOTB_OUTPUTS"
 
@@ -76,8 +75,7 @@ def _toolchain_env(simulator):
     saved = dict(os.environ)
     if simulator == "verilator":
         os.environ["PATH"] = f"{verilator_bin()}{os.pathsep}{os.environ.get('PATH', '')}"
-        os.environ["MAKEFLAGS"] = (f"CFG_CXXFLAGS_PCH_I=-include PYTHON3={sys.executable} OPT_FAST={VERILATOR_OPT} "
-                                   f"OPT_GLOBAL={VERILATOR_OPT}")
+        os.environ["MAKEFLAGS"] = f"CFG_CXXFLAGS_PCH_I=-include PYTHON3={sys.executable}"
         if shutil.which("ccache"):
             os.environ["OBJCACHE"] = "ccache"
     try:
@@ -98,8 +96,7 @@ def _verilog_text(design, toplevel):
 def _build(runner, simulator, verilog_text, toplevel, build_root):
     """Build once per (simulator, toplevel, Verilog, flags); returns the build folder."""
     args = list(VERILATOR_ARGS) if simulator == "verilator" else []
-    flags = [*args, VERILATOR_OPT] if simulator == "verilator" else []
-    key = hashlib.sha256(json.dumps([simulator, toplevel, flags, verilog_text]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([simulator, toplevel, args, verilog_text]).encode()).hexdigest()[:16]
     build_dir = Path(build_root).resolve() / f"{simulator}-{toplevel}-{key}"
     build_dir.mkdir(parents=True, exist_ok=True)
     stamp = build_dir / "built.ok"

@@ -173,7 +173,7 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
         dram += cost["dram_bytes"]
         for comp, v in cost["energy_pj"].items():
             energy[comp] += v
-    if mode == "bimask":  # dY of each sparse BP GEMM is gathered through the channel permutation
+    if mode == "bimask" and projected_units:  # dY of each sparse BP GEMM is gathered through the permutation
         gathered = sum(permute_bytes(g, cfg) for g, p in zip(trace.gemms, pats, strict=True)
                        if p is not None and g.pass_ == "BP")
         dram += gathered

@@ -21,7 +21,7 @@ from nmsat.report.run import make_report
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1), help="Seeds per accuracy cell.")
 @click.option("--epochs", default=15, show_default=True, type=click.IntRange(1), help="Training epochs per run.")
 @click.option("--rtl-cases", default=120, show_default=True, type=click.IntRange(0),
-              help="Random tiles run on the RTL (Verilator) for the validation table; 0 skips it.")
+              help="Random whole GEMMs run on the RTL (Verilator) for the validation table; 0 skips it.")
 @click.option("--hw-config", default="hw-small", show_default=True, type=click.Path(dir_okay=False),
               help="Small array for RTL validation and area (TOML or shipped name).")
 @click.option("--no-area", is_flag=True, help="Skip Yosys synthesis.")

@@ -57,7 +57,7 @@ def test_simulate_takes_a_factory_model(capsys):
 def test_train_takes_a_file_factory(capsys, model_file, tmp_path):
     code, out, _ = _run(capsys, "train", "--model", f"{model_file}:mlp", "--method", "bdwp", "--pattern", "2:8",
                         "--epochs", "1", "-o", str(tmp_path / "runs"), "--no-progress")
-    assert code == 0 and "bdwp    2:8" in out
+    assert code == 0 and "bdwp         2:8" in out
     runs = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
     assert len(runs) == 1 and load(runs[0] / "trace_last.json").masks
 

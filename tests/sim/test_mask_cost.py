@@ -14,7 +14,7 @@ from nmsat.sim.weight_update import topn_cost
 
 @pytest.fixture(scope="module")
 def cfg():
-    return default_config()
+    return default_config().replace(projection={"enabled": True})  # mask and update costs are projected
 
 
 def test_jobs_per_mode(cfg):

@@ -139,5 +139,5 @@ def test_generated_hardware_runs_gemms_only_weight_stationary():
     with pytest.raises(NmsatError, match="projected model only"):
         network.simulate(R18, RTL, "bdwp", "os")
     rows = {(x["mode"], x["dataflow"], x["pregen"]): x for x in schedules.compare(R18, RTL)}
-    assert set(rows) == {(m, "best", True) for m in ("dense", "srste", "bdwp")}
+    assert set(rows) == {(m, "best", True) for m in MODES}
     assert 1.0 < rows[("bdwp", "best", True)]["speedup_vs_dense"] < 2.0
