@@ -8,6 +8,7 @@ from nmsat.core_params import core_params
 from nmsat.sim.energy import tile_energy
 from nmsat.sim.engine import gemm_totals
 from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
+from nmsat.sim.gemm_result import GemmResult
 from nmsat.sim.tile import ws_cycles
 from nmsat.sim.tiling import acc_bytes, kept, operand_bytes
 
@@ -71,38 +72,14 @@ def _totals(plan, seq, cfg, pattern):
     }
 
 
-@dataclass(frozen=True)
-class EngineGemm:
-    """The `GemmResult` fields of one GEMM (all repeats) on the engine, from the best plan found."""
-
-    tiling: EngineTiling
-    pattern: object
-    tiles: int
-    compute_cycles: int
-    stall_cycles: int
-    fill_drain_cycles: int
-    macs: int
-    mults: int
-    dram_bytes: float
-    energy_pj: dict
-
-    @property
-    def cycles(self):
-        return self.compute_cycles + self.stall_cycles
-
-    @property
-    def energy_total_pj(self):
-        return sum(self.energy_pj.values())
-
-
 def run_plan(plan, cfg, pattern, count=1):
-    """An `EngineGemm` of `plan` repeated `count` times."""
+    """The `GemmResult` of `plan` repeated `count` times."""
     seq = gemm_totals(plan, cfg)
     total = seq["cycles"]
     tot = _totals(plan, seq, cfg, pattern)
     compute = int(tot["cycles"])
     energy = {c: v * count for c, v in tile_energy({"totals": tot}, cfg, pattern, "ws").items()}
-    return EngineGemm(
+    return GemmResult(
         tiling=EngineTiling(plan.chunk_rows, plan.resident, plan.groups), pattern=pattern,
         tiles=int(tot["tiles"]) * count, compute_cycles=compute * count, stall_cycles=(total - compute) * count,
         fill_drain_cycles=(compute - int(tot["steps"])) * count, macs=int(tot["macs"]) * count,

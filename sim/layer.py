@@ -11,7 +11,6 @@ prologue and epilogue). Without double buffering every tile's load, compute and 
 A GEMM with ``count`` repeats runs its tile sequence ``count`` times.
 """
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -19,36 +18,11 @@ import numpy as np
 from nmsat.errors import NmsatError
 from nmsat.sim.energy import tile_energy
 from nmsat.sim.engine_layer import best_engine_gemm
+from nmsat.sim.gemm_result import GemmResult
 from nmsat.sim.tiling import candidates, default_tiling, sequence, tile_arrays
 from nmsat.trace import Gemm
 
 DATAFLOW_POLICIES = ("ws", "os", "best")
-
-
-@dataclass(frozen=True)
-class GemmResult:
-    """Cycles, traffic, work and energy of one GEMM (all repeats) under one tiling."""
-
-    tiling: object
-    pattern: object
-    tiles: int
-    compute_cycles: int
-    stall_cycles: int
-    fill_drain_cycles: int
-    macs: int
-    mults: int
-    dram_bytes: float
-    energy_pj: dict
-
-    @property
-    def cycles(self):
-        """Total cycles: compute plus DRAM stalls."""
-        return self.compute_cycles + self.stall_cycles
-
-    @property
-    def energy_total_pj(self):
-        """Energy of the GEMM, all components."""
-        return sum(self.energy_pj.values())
 
 
 def dram_bytes_per_cycle(cfg):
