@@ -180,7 +180,7 @@ def _designs(cfg, block, arith):
         what = f"bf16 x bf16 -> fp32 MAC, {mults} products, {FP_ADD_STAGES} stages per add (no N:M mux)"
         return {"fp_mac": (what, lambda: FpMac(mults, FP_ADD_STAGES))}
     if block == "pe":
-        from nmsat.hw.pe import PE as cls
+        from nmsat.hw.datapath.pe import PE as cls
     else:
         from nmsat.hw.core import Core as cls
     variants = {"dense": cfg.replace(array={"patterns": []})}

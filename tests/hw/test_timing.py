@@ -78,12 +78,13 @@ rows = 2
 cols = 2
 mults_per_pe = 2
 patterns = ["1:2"]
-data_width = 4
-acc_width = 8
+data_width = 8
+acc_width = 16
 [memory]
-weight_spad_kib = 0.01
-act_spad_kib = 0.01
-out_spad_kib = 0.01
+weight_spad_kib = 0.0625
+act_spad_kib = 0.0625
+out_spad_kib = 0.0625
+bus_bytes = 4
 [topn]
 lanes = 2
 """
