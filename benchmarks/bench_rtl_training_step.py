@@ -17,7 +17,7 @@ from nmsat.algo.workload import model_trace
 from nmsat.config import load_config
 from nmsat.core_params import core_params
 from nmsat.hw.driver import memory_bytes
-from nmsat.hw.validate import run_cases, trace_cases
+from nmsat.hw.tb.validate import run_cases, trace_cases
 from nmsat.sim.gemm_plan import cdiv
 from nmsat.sim.network import simulate
 

@@ -57,6 +57,9 @@ def guarded(fn):
     except NmsatError as e:
         _exit(2, f"error: {e}")
     except (KeyboardInterrupt, click.exceptions.Abort):
+        for sig in previous:  # while exiting, no late handler call may raise a second KeyboardInterrupt
+            signal.signal(sig, signal.SIG_IGN)
+        previous = dict.fromkeys(previous, signal.SIG_IGN)
         _exit(128 + (received[0] if received else signal.SIGINT), "interrupted")
     except click.ClickException as e:
         _exit(e.exit_code, f"error: {e.format_message()}")

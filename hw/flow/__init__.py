@@ -1,1 +1,1 @@
-"""FPGA implementation flows (synthesis and place-and-route with the YoWASP tools) for nmsat's RTL blocks."""
+"""The tool flows around the RTL: Verilog emission and lint, cocotb runs, Yosys area, ECP5 place-and-route."""

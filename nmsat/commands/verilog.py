@@ -23,7 +23,7 @@ def command(config_file, out_dir, allow_large, memory_words):
     """Generate <out>/nmsat_core.sv (interface: docs/hw-interface.md) and <out>/nmsat_core.json."""
     from nmsat.core_params import check_buildable, core_params
     from nmsat.hw.control.loop_engine import descriptor_fields
-    from nmsat.hw.verilog import CORE_TOP, SYSTEM_TOP, core_verilog, system_verilog
+    from nmsat.hw.flow.verilog import CORE_TOP, SYSTEM_TOP, core_verilog, system_verilog
 
     out = Path(out_dir)
     names = [f"{CORE_TOP}.sv", f"{CORE_TOP}.json"] + ([f"{SYSTEM_TOP}.sv"] if memory_words else [])

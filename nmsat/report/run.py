@@ -44,7 +44,7 @@ def rtl_rows(hw_cfg, cases):
     """Random whole GEMMs on the Verilator-built RTL against the model; [] when `cases` is 0."""
     if cases == 0:
         return []
-    from nmsat.hw.validate import run_validation
+    from nmsat.hw.tb.validate import run_validation
 
     say(f"running {cases} random GEMMs on the RTL (Verilator) against the exact engine model")
     return [{"simulator": "verilator", **r} for r in run_validation(hw_cfg, cases, "verilator", seed=0)]
@@ -54,7 +54,7 @@ def area_rows(hw_cfg, enabled):
     """Yosys area of the small array, dense-only versus dense + N:M; None when disabled."""
     if not enabled:
         return None
-    from nmsat.hw.area import area_report
+    from nmsat.hw.flow.area import area_report
 
     say("synthesising the PE and array with Yosys (dense-only and dense + N:M), and the whole core flat")
     return area_report(hw_cfg, whole=True)

@@ -4,7 +4,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from nmsat.hw.cocotb_sim import load_params, save_outputs
+from nmsat.hw.flow.cocotb_sim import load_params, save_outputs
 
 
 @cocotb.test()

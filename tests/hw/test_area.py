@@ -9,8 +9,8 @@ import pytest
 from nmsat.cli import main
 from nmsat.config import default_config, load_config
 from nmsat.errors import NmsatError
-from nmsat.hw import yosys
-from nmsat.hw.area import CATEGORIES, area_report, classify, format_table
+from nmsat.hw.flow import yosys
+from nmsat.hw.flow.area import CATEGORIES, area_report, classify, format_table
 
 TINY = """name = "tiny"
 [array]

@@ -5,9 +5,9 @@ import numpy as np
 
 from nmsat.config import load_config
 from nmsat.core_params import core_params
-from nmsat.hw.cocotb_sim import run_cocotb
 from nmsat.hw.driver import descriptor, memory_bytes, pack_descriptor, place, read_y, write_operands
-from nmsat.hw.verilog import CORE_TOP, core_verilog
+from nmsat.hw.flow.cocotb_sim import run_cocotb
+from nmsat.hw.flow.verilog import CORE_TOP, core_verilog
 from nmsat.sim.gemm_plan import plan_gemm
 from nmsat.sim.golden import golden_gemm
 
@@ -29,7 +29,7 @@ def test_core_with_cocotbext_axi_ram(hw_build_root):
                       "desc": pack_descriptor(p, descriptor(p, plan, where))})
         expected.append((plan, where, golden_gemm(a, b, pattern, p.acc_width)))
     params = {"size": 1 << 16, "max_cycles": 20_000, "gemms": gemms}
-    run = run_cocotb(core_verilog(p), CORE_TOP, "nmsat.hw.tb_axiram", "icarus", params, hw_build_root)
+    run = run_cocotb(core_verilog(p), CORE_TOP, "nmsat.hw.tb.tb_axiram", "icarus", params, hw_build_root)
     for out, (plan, where, y) in zip(run.outputs, expected, strict=True):
         image = np.zeros(where.y_base + len(out["y"]) // 2, dtype=np.uint8)
         image[where.y_base:] = np.frombuffer(bytes.fromhex(out["y"]), dtype=np.uint8)

@@ -5,8 +5,8 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from nmsat.hw.cocotb_sim import CocotbFailure, run_cocotb
-from nmsat.hw.verilog import to_verilog
+from nmsat.hw.flow.cocotb_sim import CocotbFailure, run_cocotb
+from nmsat.hw.flow.verilog import to_verilog
 
 
 class _Acc(wiring.Component):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from nmsat.hw.cocotb_sim import run_cocotb
 from nmsat.hw.datapath.fp_mac import MUL_STAGES, FpMac
+from nmsat.hw.flow.cocotb_sim import run_cocotb
 from nmsat.sim.fp import fp_mac
 from nmsat.sim.fp_cases import BF16_EDGES, F32_EDGES, random_bf16, random_f32
 
@@ -101,5 +101,5 @@ def test_fp_mac_cocotb(simulator, hw_build_root):
     acc, a, w = _vectors(4, 300, seed=7)
     dut = FpMac(4, 3)
     params = {"latency": dut.latency, "acc": acc.tolist(), "a": a.tolist(), "w": w.tolist()}
-    run = run_cocotb(dut, "fp_mac", "nmsat.hw.datapath.tb_fp_mac", simulator, params, hw_build_root)
+    run = run_cocotb(dut, "fp_mac", "nmsat.hw.tb.tb_fp_mac", simulator, params, hw_build_root)
     _assert_equal(np.array(run.outputs["acc_out"], dtype=np.uint32), acc, a, w)

@@ -7,8 +7,8 @@ import pytest
 
 from nmsat.config import load_config
 from nmsat.core_params import core_params
-from nmsat.hw.pysim_gemm import run_gemm_pysim
-from nmsat.hw.validate import run_validation
+from nmsat.hw.tb.pysim_gemm import run_gemm_pysim
+from nmsat.hw.tb.validate import run_validation
 from nmsat.sim.engine import gemm_cycles
 from nmsat.sim.gemm_plan import plan_gemm
 from nmsat.sim.golden import golden_gemm

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nmsat.config import load_config
-from nmsat.hw.cocotb_sim import run_cocotb
+from nmsat.hw.flow.cocotb_sim import run_cocotb
 from nmsat.hw.topn import TopN, beats, expected, groups_of, pack_beat, unpack_out
 from nmsat.sim.tile import TOPN_LATENCY, topn_cycles
 

@@ -4,9 +4,9 @@ import json
 import subprocess
 import sys
 
-from nmsat.hw.lint import lint
-from nmsat.hw.verilog import CORE_TOP as TOPLEVEL
-from nmsat.hw.verilog import SYSTEM_TOP
+from nmsat.hw.flow.lint import lint
+from nmsat.hw.flow.verilog import CORE_TOP as TOPLEVEL
+from nmsat.hw.flow.verilog import SYSTEM_TOP
 
 
 def _nmsat(*args):
@@ -48,7 +48,7 @@ def test_one_row_array_lints_clean(tmp_path):
     """No zero-width wires for R = 1, G = 1 and one output beat (issue 14's `[-1:0]` wires)."""
     from nmsat.config import load_config
     from nmsat.core_params import core_params
-    from nmsat.hw.verilog import core_verilog
+    from nmsat.hw.flow.verilog import core_verilog
 
     cfg = load_config("configs/hw-small.toml").replace(
         array={"rows": 1, "cols": 1, "mults_per_pe": 4, "patterns": ["2:4"], "max_row_groups": 1},

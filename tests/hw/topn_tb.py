@@ -12,7 +12,7 @@ import random
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from nmsat.hw.cocotb_sim import clock_and_reset, load_params, save_outputs
+from nmsat.hw.flow.cocotb_sim import clock_and_reset, load_params, save_outputs
 
 
 @cocotb.test()

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from nmsat.core_params import core_params
-from nmsat.hw.cocotb_sim import run_cocotb
 from nmsat.hw.driver import descriptor, memory_bytes, pack_descriptor, place, read_y, write_operands
-from nmsat.hw.verilog import SYSTEM_TOP, system_verilog
+from nmsat.hw.flow.cocotb_sim import run_cocotb
+from nmsat.hw.flow.verilog import SYSTEM_TOP, system_verilog
 from nmsat.sim.engine import gemm_cycles
 from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
 from nmsat.sim.golden import golden_gemm
@@ -98,7 +98,7 @@ def run_cases(cfg, cases, simulator, build_root=DEFAULT_BUILD_ROOT, words=MEMORY
     programs = [_program(p, c, words) for c in cases]
     model = [gemm_cycles(c["plan"], cfg) for c in cases]
     params = {"period_ns": PERIOD_NS, "max_cycles": 100 + 4 * max(model), "gemms": [g for g, _ in programs]}
-    run = run_cocotb(system_verilog(p, words), SYSTEM_TOP, "nmsat.hw.tb_gemm", simulator, params, build_root)
+    run = run_cocotb(system_verilog(p, words), SYSTEM_TOP, "nmsat.hw.tb.tb_gemm", simulator, params, build_root)
     results = []
     for case, (prog, image), expect, out in zip(cases, programs, model, run.outputs, strict=True):
         bb = p.bus_bytes

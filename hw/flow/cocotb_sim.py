@@ -88,7 +88,7 @@ def _toolchain_env(simulator):
 def _verilog_text(design, toplevel):
     if isinstance(design, str):
         return design
-    from nmsat.hw.verilog import to_verilog
+    from nmsat.hw.flow.verilog import to_verilog
 
     return to_verilog(design, toplevel)
 

@@ -4,7 +4,7 @@ import numpy as np
 from amaranth.sim import Simulator
 
 from nmsat.hw.driver import descriptor, memory_bytes, pack_descriptor, place, read_y, write_operands
-from nmsat.hw.system import System
+from nmsat.hw.tb.system import System
 
 
 def run_gemm_pysim(p, plan, a, b, pattern, where=None, max_cycles=200_000):

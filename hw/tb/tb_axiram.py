@@ -11,7 +11,7 @@ from cocotb.triggers import ClockCycles, First, RisingEdge
 from cocotb.utils import get_sim_time
 from cocotbext.axi import AxiBus, AxiRam
 
-from nmsat.hw.cocotb_sim import clock_and_reset, load_params, save_outputs
+from nmsat.hw.flow.cocotb_sim import clock_and_reset, load_params, save_outputs
 
 PERIOD_NS = 10
 

@@ -17,7 +17,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from nmsat.hw.yosys import script, synthesize
+from nmsat.hw.flow.yosys import script, synthesize
 
 CATEGORIES = ("lut", "ff", "dsp", "bram", "carry", "lut_mem", "muxf")
 _XILINX = {"DSP48E1": ("dsp", 1), "RAMB36E1": ("bram", 1), "RAMB18E1": ("bram", 0.5),

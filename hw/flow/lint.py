@@ -2,7 +2,7 @@
 
 import subprocess
 
-from nmsat.hw.cocotb_sim import verilator_bin
+from nmsat.hw.flow.cocotb_sim import verilator_bin
 
 # Each waived warning is an artefact of Amaranth's Verilog back end (see docs/hw-interface.md, "Lint").
 LINT_WAIVERS = ("DECLFILENAME", "UNUSEDSIGNAL", "WIDTHEXPAND", "WIDTHTRUNC", "PROCASSINIT", "CASEINCOMPLETE")

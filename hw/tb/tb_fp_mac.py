@@ -8,7 +8,7 @@ per MAC. Checking against the reference is the caller's job.
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from nmsat.hw.cocotb_sim import clock_and_reset, load_params, save_outputs
+from nmsat.hw.flow.cocotb_sim import clock_and_reset, load_params, save_outputs
 
 
 def _packed(values, width=16):

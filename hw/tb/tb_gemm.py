@@ -1,4 +1,4 @@
-"""cocotb testbench of `nmsat.hw.system.System`: runs a list of GEMMs, each from a memory image.
+"""cocotb testbench of `nmsat.hw.tb.system.System`: runs a list of GEMMs, each from a memory image.
 
 Parameters (`load_params`): ``period_ns``, ``bus_bytes``, ``max_cycles`` (per GEMM) and ``gemms``:
 ``[{"words": {addr: value}, "desc": int, "read": [first_word, count]}]``. Per GEMM the testbench writes the
@@ -14,7 +14,7 @@ import cocotb
 from cocotb.triggers import ClockCycles, FallingEdge, First, ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 
-from nmsat.hw.cocotb_sim import clock_and_reset, load_params, save_outputs
+from nmsat.hw.flow.cocotb_sim import clock_and_reset, load_params, save_outputs
 
 
 async def _write_words(dut, words):

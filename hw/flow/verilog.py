@@ -35,6 +35,6 @@ def core_verilog(params):
 @lru_cache(maxsize=8)
 def system_verilog(params, words):
     """Verilog of the core with the deterministic memory model of `words` words (top `SYSTEM_TOP`)."""
-    from nmsat.hw.system import System
+    from nmsat.hw.tb.system import System
 
     return to_verilog(System(params, words), SYSTEM_TOP)
