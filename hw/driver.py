@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmsat.hw.control.loop_engine import descriptor_fields
-from nmsat.sim.gemm_plan import cdiv
 from nmsat.sim.tile import weight_rows
+from nmsat.sim.tiling import cdiv
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from nmsat.sim.tile import ws_cycles
 
 
 def tile_sequence(plan, cfg):
-    """Per-tile arrays in execution order: compute cycles, load beats, store beats (0 when no store),
-    and the rows of A streamed (``rows``), as a dict of 1-D int64 arrays."""
+    """Per-tile arrays in execution order: compute cycles, load beats and store beats (0 when no store), as a
+    dict of 1-D int64 arrays."""
     mc = np.arange(plan.m_chunks)
     rows = np.where(mc == plan.m_chunks - 1, plan.last_rows, plan.chunk_rows)  # [chunks]
     kf = np.arange(plan.k_folds)
@@ -30,7 +30,7 @@ def tile_sequence(plan, cfg):
     store = np.where(kf_last[None, None, :], r * plan.y_beats, 0)
     compute = ws_cycles(cfg.array, r, plan.groups)
     return {k: np.broadcast_to(v, shape).ravel().astype(np.int64)
-            for k, v in (("compute", compute), ("load", load), ("store", store), ("rows", r))}
+            for k, v in (("compute", compute), ("load", load), ("store", store))}
 
 
 def gemm_cycles(plan, cfg, seq=None):

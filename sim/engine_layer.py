@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from nmsat.core_params import core_params
 from nmsat.sim.energy import tile_energy
 from nmsat.sim.engine import gemm_totals
-from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
+from nmsat.sim.gemm_plan import max_chunk, plan_gemm
 from nmsat.sim.gemm_result import GemmResult
 from nmsat.sim.tile import ws_cycles
-from nmsat.sim.tiling import acc_bytes, kept, operand_bytes
+from nmsat.sim.tiling import acc_bytes, cdiv, kept, operand_bytes
 
 
 @dataclass(frozen=True)
@@ -55,18 +55,15 @@ def _totals(plan, seq, cfg, pattern):
     """Work and traffic totals of one repeat, in the keys `energy.tile_energy` reads (`seq`: `gemm_totals`)."""
     a, bus = cfg.array, cfg.memory.bus_bytes
     m, n, k = plan.m, plan.n, plan.k
-    w_rows = (plan.k_folds - 1) * plan.w_rows_full + plan.w_rows_last  # = ceil(K/E)
-    store = float(seq["store"]) * bus
-    a_beats = seq["load"] - plan.m_chunks * plan.n_blocks * (
-        (plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)
-    w_load = float(plan.m_chunks * plan.n_blocks * ((plan.k_folds - 1) * plan.w_beats_full + plan.w_beats_last)) * bus
+    w_beats = plan.m_chunks * plan.n_blocks * plan.b_block_beats
+    w_load, store = float(w_beats) * bus, float(seq["store"]) * bus
     return {
         "tiles": float(seq["tiles"]), "cycles": float(seq["compute"]),
         "steps": float(plan.n_blocks * plan.k_folds * ((plan.m_chunks - 1) * plan.steps(plan.chunk_rows)
                                                        + plan.steps(plan.last_rows))),
         "macs": float(m * n * k), "mults": float(m * n * kept(pattern, k)),
-        "pe_steps": float(w_rows * n * m), "pes": float(plan.m_chunks * w_rows * plan.groups * n),
-        "w_load": w_load, "a_load": float(a_beats) * bus, "psum_load": 0.0, "store": store,
+        "pe_steps": float(plan.b_rows * n * m), "pes": float(plan.m_chunks * plan.b_rows * plan.groups * n),
+        "w_load": w_load, "a_load": float(seq["load"] - w_beats) * bus, "psum_load": 0.0, "store": store,
         "w_bytes": w_load, "a_bytes": float(plan.n_blocks * m * k * operand_bytes(a)),
         "psum_bytes": float(plan.k_folds * m * n * acc_bytes(a)),
     }
@@ -95,7 +92,7 @@ def lower_bound(plan, cfg):
                          + int(ws_cycles(cfg.array, plan.last_rows, plan.groups)))
     a_fetches = 1 if plan.resident else nb  # n blocks that load A per chunk
     a_beats = (kf - 1) * plan.a_beats_full + plan.a_beats_last
-    load = mc * nb * ((kf - 1) * plan.w_beats_full + plan.w_beats_last) + a_fetches * a_beats * plan.m
+    load = mc * nb * plan.b_block_beats + a_fetches * a_beats * plan.m
     return 2 + cfg.memory.write_latency + max(compute, mc * nb * kf * (2 + cfg.memory.read_latency) + load)
 
 

@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 from nmsat.core_params import core_params
 from nmsat.errors import NmsatError
-
-
-def cdiv(a, b):
-    return -(-a // b)
+from nmsat.sim.tiling import cdiv
 
 
 @dataclass(frozen=True)
@@ -58,6 +55,11 @@ class GemmPlan:
     def b_rows(self):
         """Weight rows of one block of C columns of B in memory: ceil(K/E)."""
         return (self.k_folds - 1) * self.w_rows_full + self.w_rows_last
+
+    @property
+    def b_block_beats(self):
+        """Bus beats of the weights of one n block over all its k folds (one pass over B's block)."""
+        return self.b_rows * self.w_row_beats
 
     def steps(self, rows):
         """Stream steps of a chunk of `rows` rows: ceil(rows/G)."""

@@ -11,8 +11,9 @@ from nmsat.hw.driver import descriptor, memory_bytes, pack_descriptor, place, re
 from nmsat.hw.flow.cocotb_sim import run_cocotb
 from nmsat.hw.flow.verilog import SYSTEM_TOP, system_verilog
 from nmsat.sim.engine import gemm_cycles
-from nmsat.sim.gemm_plan import cdiv, max_chunk, plan_gemm
+from nmsat.sim.gemm_plan import max_chunk, plan_gemm
 from nmsat.sim.golden import golden_gemm
+from nmsat.sim.tiling import cdiv
 
 DEFAULT_BUILD_ROOT = Path(".cache") / "nmsat-hw-sim"
 MEMORY_WORDS = 1 << 15

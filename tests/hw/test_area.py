@@ -5,29 +5,13 @@ import subprocess
 import sys
 
 import pytest
+from tiny import TINY
 
 from nmsat.cli import main
 from nmsat.config import default_config, load_config
 from nmsat.errors import NmsatError
 from nmsat.hw.flow import yosys
 from nmsat.hw.flow.area import CATEGORIES, area_report, classify, format_table
-
-TINY = """name = "tiny"
-[array]
-rows = 2
-cols = 2
-mults_per_pe = 2
-patterns = ["1:2"]
-data_width = 8
-acc_width = 16
-[memory]
-weight_spad_kib = 0.0625
-act_spad_kib = 0.0625
-out_spad_kib = 0.0625
-bus_bytes = 4
-[topn]
-lanes = 2
-"""
 
 
 @pytest.fixture(scope="module")

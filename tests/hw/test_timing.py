@@ -10,6 +10,7 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
+from tiny import TINY
 
 from nmsat.hw.flow import timing
 from nmsat.hw.flow.wrapper import ShiftWrapper, port_bits
@@ -72,22 +73,6 @@ def test_bf16_core_is_one_line_exit_2():
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "--arith bf16" in out.stderr
 
 
-TINY = """name = "tiny"
-[array]
-rows = 2
-cols = 2
-mults_per_pe = 2
-patterns = ["1:2"]
-data_width = 8
-acc_width = 16
-[memory]
-weight_spad_kib = 0.0625
-act_spad_kib = 0.0625
-out_spad_kib = 0.0625
-bus_bytes = 4
-[topn]
-lanes = 2
-"""
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ from nmsat.config import load_config
 from nmsat.core_params import core_params
 from nmsat.hw.driver import memory_bytes
 from nmsat.hw.tb.validate import MEMORY_WORDS, run_cases, trace_cases
-from nmsat.sim.gemm_plan import cdiv
 from nmsat.sim.network import simulate
+from nmsat.sim.tiling import cdiv
 
 SMALL = load_config("configs/hw-small.toml")
 
