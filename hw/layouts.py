@@ -10,19 +10,21 @@ def weight_layout(p):
                               "idx": data.ArrayLayout(unsigned(p.idx_width), p.mults)})
 
 
+def weight_word_layout(p):
+    """A weight word flowing down a column: the weights, the tile's mode, whether the PE that keeps it starts
+    a row group (``top``), the rows left to travel (``hops``) and ``valid``."""
+    return data.StructLayout({"w": weight_layout(p), "mode": p.mode_width, "top": 1,
+                              "hops": max(1, (p.rows - 1).bit_length()), "valid": 1})
+
+
 def act_layout(p):
     """One array row's activation window: `e_max` signed D-bit elements, element 0 at the LSB."""
     return data.ArrayLayout(signed(p.data_width), p.e_max)
 
 
-def control_layout(p):
-    """Controls broadcast to every PE each cycle."""
-    return data.StructLayout({"ws": 1, "w_shift": 1, "clear": 1, "drain": 1, "mode": p.mode_width})
-
-
 def weight_row_layout(p):
-    """The array's weight input: column c's `weight_layout`."""
-    return data.ArrayLayout(weight_layout(p), p.cols)
+    """The array's weight input: column c's `weight_word_layout`."""
+    return data.ArrayLayout(weight_word_layout(p), p.cols)
 
 
 def act_row_layout(p):

@@ -11,10 +11,11 @@ import numpy as np
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern, compress
 
-# Fixed pipeline latencies of the RTL, checked by tests/hw. WS 2: the scratchpad-read register before the
-# preload, and the bottom accumulator register before the output write (the first activation read overlaps
-# the preload). OS 1: the scratchpad-read register (the drain starts as the last accumulator settles).
-WS_OVERHEAD = 2
+# Fixed pipeline latencies of the RTL, checked by tests/hw. WS 6: the preload's scratchpad-read register and the
+# bottom accumulator register (2), the register after the scratchpad reads (1) and the PE's stages before its
+# accumulate (3: selected operands, products, their sum). OS 1 (projected model only: the RTL is WS): the
+# scratchpad-read register (the drain starts as the last accumulator settles).
+WS_OVERHEAD = 6
 OS_OVERHEAD = 1
 TOPN_LATENCY = 1
 
@@ -166,7 +167,7 @@ def activity(array, dataflow, t, groups=1):
     """
     r, c = array.rows, array.cols
     if dataflow == "ws":
-        total, start = int(ws_cycles(array, t, groups)), r + 1  # preload R, then one scratchpad-read cycle
+        total, start = int(ws_cycles(array, t, groups)), r + 4  # preload R; read, its register, the PE's mux stage
         steps = -(-t // groups)
     else:
         total, start, steps, groups = int(os_cycles(array, t)), 1, t, 1  # one scratchpad-read cycle

@@ -1,19 +1,25 @@
 """The tile engine: runs one weight-stationary tile on the systolic array out of the ping-pong scratchpads.
 
-Cycle k of a tile counts from 0, the cycle after the ``go`` edge; the tile lasts N = 2R + C + steps
+Cycle k of a tile counts from 0, the cycle after the ``go`` edge; the tile lasts N = 2R + C + steps + LATENCY
 cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its last cycle, so tiles run back to back.
 With G = 2**lg row groups of h = R/G rows: weight row (R-1-k) mod h of bank ``w_bank`` is read in cycles
-k = 0..R-1 (rows >= ``w_rows`` read as zero) and shifted into the columns in 1..R; activation row
-``a_base + t`` of bank ``a_bank`` is read in cycle R+t; group g's slot of output row t in bank ``o_bank`` is
-written in cycle 2R+C+t-(G-1-g)*h (added to the row there when ``accumulate``).
+k = 0..R-1 (rows >= ``w_rows`` read as zero) and enters the columns as a registered word in k+2 for array
+row R-1-k (every row holds its weights from cycle R+2); activation row ``a_base + t`` of bank ``a_bank`` is
+read in cycle R+t and enters array row r in R+t+2+r; group g's slot of output row t in bank ``o_bank`` is
+written in cycle 2R+C+LATENCY+t-(G-1-g)*h (added to the row there, read two cycles earlier, when
+``accumulate``).
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from nmsat.hw.datapath.pe import PE
 from nmsat.hw.datapath.systolic import SystolicArray
-from nmsat.hw.layouts import out_slot_layout, weight_row_layout
+from nmsat.hw.layouts import out_slot_layout, weight_layout, weight_row_layout, weight_word_layout
+
+# Fixed latency of a tile beyond 2R + C + steps: the registers after the scratchpad reads, then the PE's stages.
+LATENCY = 1 + PE.STAGES
 
 
 def tile_layout(p, count_width):
@@ -49,7 +55,7 @@ class TileEngine(wiring.Component):
     def _weights(self, m, row):
         """The weight row register -> the array's per-column values and indices."""
         p = self.p
-        w = Signal(weight_row_layout(p))
+        w = Signal(data.ArrayLayout(weight_layout(p), p.cols))
         base = p.w_value_bits()
         for c in range(p.cols):
             for j in range(p.mults):
@@ -78,10 +84,9 @@ class TileEngine(wiring.Component):
         r_, c_ = p.rows, p.cols
         m.submodules.array = array = self.array
         cmd = Signal.like(t)
-        n_width = (2 * r_ + c_ + (1 << self.cw)).bit_length()
+        n_width = (2 * r_ + c_ + LATENCY + (1 << self.cw)).bit_length()
         k, n = Signal(n_width), Signal(n_width)
         w_phase = Signal(range(max(2, r_)))  # k mod h: the preload reads weight row (R-1-k) mod h = h-1-phase
-        w_valid, w_zero, a_valid = Signal(), Signal(), Signal()
         running = Signal()
         last = running & (k == n - 1)
         m.d.comb += self.ready.eq(~running | last)
@@ -96,25 +101,39 @@ class TileEngine(wiring.Component):
         with m.If(last):
             m.d.sync += running.eq(0)
         with m.If(self.go):
-            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + 2 * r_ + c_)]
+            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + 2 * r_ + c_ + LATENCY)]
 
+        # Weights: read in cycle k, out of the scratchpad in k+1, a registered word per column in k+2.
         w_read, a_read = k < r_, (k >= r_) & (k < r_ + cmd.steps)
         w_row = h - 1 - w_phase
-        ctrl = array.ctrl
+        word = weight_word_layout(p)
+        info = Signal(data.StructLayout({"valid": 1, "hops": word["hops"].shape, "top": 1, "zero": 1}))
+        m.d.sync += [info.valid.eq(running & w_read), info.hops.eq(r_ - 1 - k), info.top.eq(w_row == 0),
+                     info.zero.eq(w_row >= cmd.w_rows)]
+        w_top = Signal(weight_row_layout(p), reset_less=True)
+        w_valid = Signal()
+        weights = self._weights(m, self.w_data)
+        for c in range(c_):
+            m.d.sync += [w_top[c].w.eq(Mux(info.zero, 0, weights[c])), w_top[c].mode.eq(cmd.mode),
+                         w_top[c].top.eq(info.top), w_top[c].hops.eq(info.hops)]
+        m.d.sync += w_valid.eq(info.valid)
+        for c in range(c_):
+            m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid)]
+
+        # Activations: read in cycle k, out of the scratchpad in k+1, registered (zero outside the tile) in k+2.
+        a_valid = Signal()
+        act = Signal(p.a_row_bits, reset_less=True)
+        m.d.sync += [a_valid.eq(running & a_read), act.eq(Mux(a_valid, self._spread(m, self.a_data, cmd.mode), 0))]
         m.d.comb += [
-            array.groups.eq(cmd.lg),
+            array.groups.eq(cmd.lg), array.act.eq(act),
             self.w_en.eq(running & w_read), self.w_addr.eq(bank_addr(cmd.w_bank, w_row, p.w_depth)),
             self.a_en.eq(running & a_read),
             self.a_addr.eq(bank_addr(cmd.a_bank, cmd.a_base + k - r_, p.a_depth)),
-            ctrl.ws.eq(1), ctrl.mode.eq(cmd.mode), ctrl.w_shift.eq(w_valid),
-            array.w_top.eq(Mux(w_zero, 0, self._weights(m, self.w_data))),
-            array.act.eq(Mux(a_valid, self._spread(m, self.a_data, cmd.mode), 0)),
         ]
-        m.d.sync += [w_valid.eq(running & w_read), w_zero.eq(w_row >= cmd.w_rows),
-                     a_valid.eq(running & a_read)]
 
-        # Output writes in the last `steps` cycles of each slot, read-modify-write when accumulating: slot g
-        # of group g < G runs (G-1-g)*h cycles ahead of the bottom group; unused slots are not written.
+        # Output writes in the last `steps` cycles of each slot, read-modify-write when accumulating (the row is
+        # read two cycles ahead and registered): slot g of group g < G runs (G-1-g)*h cycles ahead of the bottom
+        # group; unused slots are not written.
         rows = cmd.steps
 
         def out_addr(cycle):
@@ -130,10 +149,12 @@ class TileEngine(wiring.Component):
                 with m.If(cmd.lg == lg):
                     m.d.comb += [used.eq(g < 1 << lg), ahead.eq(max(0, ((1 << lg) - 1 - g) * size))]
             kk = k + ahead  # the tile cycle of the bottom group that matches cycle k of group g
+            prior = Signal(out_slot_layout(p), name=f"slot{g}_prior", reset_less=True)
+            m.d.sync += prior.eq(self.o_rdata[g])
             m.d.comb += [
                 self.o_wen[g].eq(running & used & in_window(kk)), self.o_waddr[g].eq(out_addr(kk)),
-                self.o_ren[g].eq(running & used & in_window(kk + 1)), self.o_raddr[g].eq(out_addr(kk + 1)),
+                self.o_ren[g].eq(running & used & in_window(kk + 2)), self.o_raddr[g].eq(out_addr(kk + 2)),
             ]
             for c in range(c_):
-                m.d.comb += self.o_wdata[g][c].eq(array.out[g][c] + Mux(cmd.accumulate, self.o_rdata[g][c], 0))
+                m.d.comb += self.o_wdata[g][c].eq(array.out[g][c] + Mux(cmd.accumulate, prior[c], 0))
         return m

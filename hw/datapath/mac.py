@@ -1,29 +1,40 @@
-"""The multiply-accumulate of one PE: the one place arithmetic happens, so a float MAC can swap in."""
+"""The pipelined multiply-accumulate of one PE: the one place arithmetic happens."""
 
-from amaranth import Module, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 
 class Mac(wiring.Component):
-    """``acc_out = acc_in + sum_j a[j] * w[j]``, signed, wrapped to `acc_width` bits (combinational).
+    """Signed integer MAC in `STAGES` + 1 registers.
 
-    A floating-point MAC (bf16 x fp32) keeps this signature with other element shapes.
+    ``a`` and ``w`` given in cycle Y are multiplied (registered, Y+1) and summed (registered, Y+2); in cycle
+    Y+2, with ``acc_in`` and ``first`` of that cycle, ``acc_out <= dot + (0 if first else acc_in)``, wrapped to
+    `acc_width` bits. One MAC per cycle; all registers are reset-less datapath.
     """
 
+    STAGES = 2  # cycles from a, w to the cycle that reads acc_in
+
     def __init__(self, mults, data_width, acc_width):
-        self.mults = mults
+        self.mults, self.data_width = mults, data_width
         super().__init__({
             "a": In(data.ArrayLayout(signed(data_width), mults)),
             "w": In(data.ArrayLayout(signed(data_width), mults)),
             "acc_in": In(signed(acc_width)),
+            "first": In(1),
             "acc_out": Out(signed(acc_width)),
         })
 
     def elaborate(self, platform):
         m = Module()
-        total = self.acc_in
-        for j in range(self.mults):
-            total = total + self.a[j] * self.w[j]
-        m.d.comb += self.acc_out.eq(total)  # truncation to acc_width is the two's-complement wrap
+        d = self.data_width
+        prods = [Signal(signed(2 * d), name=f"prod{j}", reset_less=True) for j in range(self.mults)]
+        dot = Signal(signed(2 * d + self.mults.bit_length()), reset_less=True)
+        acc = Signal.like(self.acc_out, reset_less=True)
+        m.d.sync += [
+            *(prods[j].eq(self.a[j] * self.w[j]) for j in range(self.mults)),
+            dot.eq(sum(prods)),
+            acc.eq(dot + Mux(self.first, 0, self.acc_in)),  # truncation to acc_width is the two's-complement wrap
+        ]
+        m.d.comb += self.acc_out.eq(acc)
         return m

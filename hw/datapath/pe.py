@@ -1,4 +1,4 @@
-"""One processing element: N:M activation muxes, a MAC, and the pass-through registers of the array."""
+"""One weight-stationary processing element: N:M activation muxes and a pipelined MAC; all control is local."""
 
 from amaranth import Module, Signal, signed
 from amaranth.lib import wiring
@@ -6,52 +6,54 @@ from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.mac import Mac
 from nmsat.hw.datapath.nmmux import NMMux
-from nmsat.hw.layouts import act_layout, control_layout, weight_layout
+from nmsat.hw.layouts import act_layout, weight_layout, weight_word_layout
 
 
 class PE(wiring.Component):
-    """A PE of the R x C array, for both dataflows.
+    """A PE of the R x C array. Nothing is broadcast: weights and activations carry what the PE needs.
 
-    Registers: ``act_out`` (activation, passed right), ``w_out`` (weights, passed down when ``w_shift``)
-    and ``psum_out`` (the accumulator). Each cycle, with ``w = w_out if ws else w_in`` and
-    ``dot = sum_j mux(act_in, w.idx, mode)[j] * w.val[j]``:
-    ``clear``: acc <= 0; ``drain``: acc <= psum_in (OS results shift down);
-    WS: acc <= psum_in + dot; OS: acc <= acc + dot.
+    Weights: the word on ``w_in`` moves on to ``w_out`` every cycle with ``hops - 1``; a valid word arriving
+    with ``hops == 0`` is kept (weights, mode, ``top``). Activations: ``act_in`` moves on to ``act_out``
+    every cycle. A window on ``act_in`` in cycle X is selected by the kept indices and mode (registered, X+1),
+    multiplied by the kept values (X+2), summed (X+3), and in cycle X+3
+    ``psum_out <= dot + (0 if top else psum_in)``. The PE below gets that partial sum one cycle after this PE's
+    accumulate, so its window must arrive one cycle later: rows are skewed by one cycle, as without pipelining,
+    and the PE adds `STAGES` cycles of latency once.
     """
+
+    STAGES = 1 + Mac.STAGES  # registers between act_in and the accumulate: the selected operands, the MAC's
 
     def __init__(self, params):
         self.p = params
         super().__init__({
-            "ctrl": In(control_layout(params)),
             "act_in": In(act_layout(params)),
-            "w_in": In(weight_layout(params)),
+            "w_in": In(weight_word_layout(params)),
             "psum_in": In(signed(params.acc_width)),
             "act_out": Out(act_layout(params)),
-            "w_out": Out(weight_layout(params)),
+            "w_out": Out(weight_word_layout(params)),
             "psum_out": Out(signed(params.acc_width)),
         })
 
     def elaborate(self, platform):
         m = Module()
-        p, ctrl = self.p, self.ctrl
+        p = self.p
         m.submodules.mux = mux = NMMux(p)
         m.submodules.mac = mac = Mac(p.mults, p.data_width, p.acc_width)
-        w = Signal(weight_layout(p))
+        held = Signal(weight_layout(p), reset_less=True)
+        mode = Signal(p.mode_width, reset_less=True)
+        top = Signal(reset_less=True)
+        with m.If(self.w_in.valid & (self.w_in.hops == 0)):
+            m.d.sync += [held.eq(self.w_in.w), mode.eq(self.w_in.mode), top.eq(self.w_in.top)]
+        w_next = Signal.like(self.w_in, reset_less=True)
+        valid = Signal()
+        act = Signal.like(self.act_in, reset_less=True)
+        sel = Signal.like(mux.sel, reset_less=True)
+        m.d.sync += [w_next.eq(self.w_in), w_next.hops.eq(self.w_in.hops - 1), valid.eq(self.w_in.valid),
+                     act.eq(self.act_in), sel.eq(mux.sel)]
         m.d.comb += [
-            mux.mode.eq(ctrl.mode), mux.act.eq(self.act_in), mux.idx.eq(w.idx),
-            mac.a.eq(mux.sel), mac.w.eq(w.val),
+            self.w_out.eq(w_next), self.w_out.valid.eq(valid), self.act_out.eq(act),
+            mux.mode.eq(mode), mux.act.eq(self.act_in), mux.idx.eq(held.idx),
+            mac.a.eq(sel), mac.w.eq(held.val), mac.first.eq(top), mac.acc_in.eq(self.psum_in),
+            self.psum_out.eq(mac.acc_out),
         ]
-        with m.If(ctrl.ws):
-            m.d.comb += [w.eq(self.w_out), mac.acc_in.eq(self.psum_in)]
-        with m.Else():
-            m.d.comb += [w.eq(self.w_in), mac.acc_in.eq(self.psum_out)]
-        m.d.sync += self.act_out.eq(self.act_in)
-        with m.If(ctrl.w_shift):
-            m.d.sync += self.w_out.eq(self.w_in)
-        with m.If(ctrl.clear):
-            m.d.sync += self.psum_out.eq(0)
-        with m.Elif(ctrl.drain):
-            m.d.sync += self.psum_out.eq(self.psum_in)
-        with m.Else():
-            m.d.sync += self.psum_out.eq(mac.acc_out)
         return m

@@ -6,7 +6,8 @@ from amaranth.lib.wiring import In, Out
 
 
 class Skew(wiring.Component):
-    """``o[i](t) = i_[i](t - delay(i))`` with ``delay(i) = i`` (skew) or ``lanes - 1 - i`` (de-skew)."""
+    """``o[i](t) = i_[i](t - delay(i))`` with ``delay(i) = i`` (skew) or ``lanes - 1 - i`` (de-skew);
+    reset-less registers (datapath only: what they hold before the first tile is never used)."""
 
     def __init__(self, shape, lanes, reverse=False):
         self.shape, self.lanes, self.reverse = shape, lanes, reverse
@@ -21,7 +22,7 @@ class Skew(wiring.Component):
         for lane in range(self.lanes):
             value = self.i[lane]
             for stage in range(self.delay(lane)):
-                reg = Signal(self.shape, name=f"lane{lane}_d{stage}")
+                reg = Signal(self.shape, name=f"lane{lane}_d{stage}", reset_less=True)
                 m.d.sync += reg.eq(value)
                 value = reg
             m.d.comb += self.o[lane].eq(value)

@@ -33,20 +33,26 @@ def _ints(rng, shape, width=P.data_width):
 
 
 def test_mac_wraps_like_the_golden_accumulator():
+    """a, w in cycle Y; acc_in, first in Y+2; acc_out from Y+3; one MAC per cycle."""
     dut = Mac(4, 8, 16)
     rng = np.random.default_rng(0)
-    cases = [(np.full(4, -128), np.full(4, -128), 32767), (np.full(4, 127), np.full(4, -128), -32768)]
-    cases += [(_ints(rng, 4), _ints(rng, 4), int(_ints(rng, 1, 16)[0])) for _ in range(50)]
+    cases = [(np.full(4, -128), np.full(4, -128), 32767, 0), (np.full(4, 127), np.full(4, -128), -32768, 0)]
+    cases += [(_ints(rng, 4), _ints(rng, 4), int(_ints(rng, 1, 16)[0]), int(rng.integers(2))) for _ in range(50)]
 
     async def bench(ctx):
-        for a, w, acc in cases:
-            ctx.set(dut.a, a.tolist())
-            ctx.set(dut.w, w.tolist())
-            ctx.set(dut.acc_in, acc)
-            await ctx.delay(1e-6)
-            assert ctx.get(dut.acc_out) == wrap(acc + int(a @ w), 16)
+        for y in range(len(cases) + 3):
+            if y < len(cases):
+                ctx.set(dut.a, cases[y][0].tolist())
+                ctx.set(dut.w, cases[y][1].tolist())
+            if 2 <= y < len(cases) + 2:
+                ctx.set(dut.acc_in, cases[y - 2][2])
+                ctx.set(dut.first, cases[y - 2][3])
+            if y >= 3:
+                a, w, acc, first = cases[y - 3]
+                assert ctx.get(dut.acc_out) == wrap((0 if first else acc) + int(a @ w), 16), y
+            await ctx.tick()
 
-    _run(dut, bench, clock=False)
+    _run(dut, bench)
 
 
 @pytest.mark.parametrize("pattern", MODES, ids=str)
@@ -91,70 +97,47 @@ def test_skew_delays_each_lane(reverse):
     _run(dut, bench)
 
 
-def _window_products(rng, pattern, steps):
-    """Per step: (activation window padded to e_max, weights, indices, golden dot of the step)."""
-    e = window(CFG.array, pattern)
-    out = []
-    for _ in range(steps):
-        a, b = _ints(rng, (1, e)), _ints(rng, (1, e))
-        vals, idx = weight_rows(b, pattern, CFG.array)  # one row, C columns, column 0 holds b
-        acts = np.zeros(P.e_max, dtype=np.int64)
-        acts[:e] = a[0]
-        out.append((acts, vals[0, 0], idx[0, 0], int(golden_gemm(a, b, pattern)[0, 0])))
-    return out
+def _word(vals, idx, pattern, hops, top=0, valid=1):
+    return {"w": {"val": list(vals), "idx": list(idx)}, "mode": P.mode_of(pattern), "top": top, "hops": hops,
+            "valid": valid}
 
 
 @pytest.mark.parametrize("pattern", MODES, ids=str)
-def test_pe_output_stationary_accumulates(pattern):
-    dut = PE(P)
-    steps = _window_products(np.random.default_rng(3), pattern, 12)
-
-    async def bench(ctx):
-        ctx.set(dut.ctrl, {"ws": 0, "w_shift": 1, "clear": 1, "drain": 0, "mode": P.mode_of(pattern)})
-        await ctx.tick()
-        ctx.set(dut.ctrl.clear, 0)
-        total = 0
-        for acts, vals, idx, dot in steps:
-            ctx.set(dut.act_in, acts.tolist())
-            ctx.set(dut.w_in, {"val": vals.tolist(), "idx": idx.tolist()})
-            await ctx.tick()
-            total = wrap(total + dot, P.acc_width)
-            assert ctx.get(dut.psum_out) == total
-            assert list(ctx.get(dut.act_out)) == acts.tolist()
-        ctx.set(dut.ctrl.drain, 1)
-        ctx.set(dut.psum_in, -5)
-        await ctx.tick()
-        assert ctx.get(dut.psum_out) == -5
-
-    _run(dut, bench)
-
-
-@pytest.mark.parametrize("pattern", MODES, ids=str)
-def test_pe_weight_stationary_adds_partial_sums(pattern):
+def test_pe_keeps_its_word_and_adds_partial_sums(pattern):
+    """A PE keeps the valid word with hops 0 and passes every word on with hops - 1; a window in cycle X meets
+    psum_in in X+3 and the sum is on psum_out from X+4; with top set psum_in is ignored."""
     dut = PE(P)
     rng = np.random.default_rng(4)
-    (acts0, vals, idx, _), *_ = _window_products(rng, pattern, 1)
+    e = window(CFG.array, pattern)
+    b = _ints(rng, (1, e))
+    vals, idx = (x[0, 0] for x in weight_rows(b, pattern, CFG.array))
+    other = _ints(rng, P.mults)
+    windows = [_ints(rng, (1, e)) for _ in range(12)]
+    psums = [int(_ints(rng, 1, P.acc_width)[0]) for _ in windows]
 
     async def bench(ctx):
-        ctx.set(dut.ctrl, {"ws": 1, "w_shift": 1, "clear": 0, "drain": 0, "mode": P.mode_of(pattern)})
-        ctx.set(dut.w_in, {"val": vals.tolist(), "idx": idx.tolist()})
-        await ctx.tick()  # preload
-        ctx.set(dut.ctrl.w_shift, 0)
-        ctx.set(dut.w_in, {"val": [0] * P.mults, "idx": [0] * P.mults})  # must be ignored now
-        for _ in range(10):
-            e = window(CFG.array, pattern)
-            a = _ints(rng, (1, e))
-            acts = np.zeros(P.e_max, dtype=np.int64)
-            acts[:e] = a[0]
-            psum = int(_ints(rng, 1, P.acc_width)[0])
-            b = np.zeros((1, e), dtype=np.int64)  # the dense window the stored weights stand for
-            if pattern is None:
-                b[0, : P.mults] = vals
-            else:
-                b[0, (np.arange(P.mults) // pattern.n) * pattern.m + idx] = vals
-            ctx.set(dut.act_in, acts.tolist())
-            ctx.set(dut.psum_in, psum)
+        for hops in (1, 0):  # a word for the next row passes; this row's is kept
+            ctx.set(dut.w_in, _word(vals if hops == 0 else other, idx, pattern, hops))
             await ctx.tick()
-            assert ctx.get(dut.psum_out) == wrap(psum + int(golden_gemm(a, b)[0, 0]), P.acc_width)
+            assert ctx.get(dut.w_out.hops) == (hops - 1) % (1 << len(dut.w_out.hops))
+        ctx.set(dut.w_in, _word(other, idx, pattern, 0, valid=0))  # not valid: ignored
+        for x in range(len(windows) + 4):
+            if x < len(windows):
+                acts = np.zeros(P.e_max, dtype=np.int64)
+                acts[:e] = windows[x][0]
+                ctx.set(dut.act_in, acts.tolist())
+            if 3 <= x < len(windows) + 3:
+                ctx.set(dut.psum_in, psums[x - 3])
+            if x >= 4:
+                i = x - 4
+                assert ctx.get(dut.psum_out) == wrap(psums[i] + int(golden_gemm(windows[i], b, pattern)[0, 0]),
+                                                     P.acc_width)
+            await ctx.tick()
+        ctx.set(dut.w_in, _word(vals, idx, pattern, 0, top=1))
+        await ctx.tick()
+        ctx.set(dut.psum_in, 12345)
+        for _ in range(4):
+            await ctx.tick()
+        assert ctx.get(dut.psum_out) == wrap(int(golden_gemm(windows[-1], b, pattern)[0, 0]), P.acc_width)
 
     _run(dut, bench)
