@@ -4,7 +4,8 @@ Memory layouts (docs/hw-interface.md): A row-major, element ``(m, k)`` at ``a_ba
 Y row-major, ``(m, n)`` at ``y_base + m*y_stride + n*A/8``; B in weight rows, block ``nb`` (columns
 ``nb*C ..``) window ``s`` (reduction ``s*E .. s*E+E-1``) at ``b_base + nb*b_stride + s*w_row_beats*bus_bytes``:
 the C*P values (column c, slot j at bit ``(c*P + j)*D``), then in N:M modes the C*P in-group indices (at
-bit ``C*P*D + (c*P + j)*IB``), the rest of the last beat zero. Values little-endian two's complement.
+bit ``C*P*D + (c*P + j)*IB``), the rest of the last beat zero. Values little-endian: two's complement
+integers, or with ``arithmetic = "bf16"`` bf16 bit patterns (A, B) and fp32 bit patterns (Y).
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nmsat.hw.control.loop_engine import descriptor_fields
+from nmsat.sim.fp import bf16_bits, bf16_value
+from nmsat.sim.golden import as_bf16
 from nmsat.sim.tile import weight_rows
 from nmsat.sim.tiling import cdiv
 
@@ -57,7 +60,12 @@ def _bits(x, width):
 
 
 def write_operands(image, p, plan, where, a, b, pattern):
-    """Write A and B (compressed per `pattern`) into the byte array `image` at `where`."""
+    """Write A and B (compressed per `pattern`) into the byte array `image` at `where`.
+
+    Integers for the integer datapath; for bf16, bit patterns (``uint16``) or float values (rounded to bf16),
+    the N:M selection on the bf16 magnitudes."""
+    if p.arith == "bf16":
+        a, b = as_bf16(a), bf16_value(as_bf16(b))
     db = p.data_width // 8
     rows = (np.asarray(a, dtype=np.int64) & ((1 << p.data_width) - 1)).astype(f"<u{db}").view(np.uint8)
     starts = where.a_base + np.arange(plan.m) * where.a_stride
@@ -66,6 +74,8 @@ def write_operands(image, p, plan, where, a, b, pattern):
     row_bytes = plan.w_row_beats * p.bus_bytes
     for nb in range(plan.n_blocks):
         vals, idx = weight_rows(b[nb * p.cols:(nb + 1) * p.cols], pattern, _ArrayView(p))  # [S, C, P]
+        if p.arith == "bf16":
+            vals = bf16_bits(vals)
         s = vals.shape[0]
         bits = [_bits(vals.reshape(s, -1), p.data_width)]
         if plan.mode:
@@ -78,10 +88,13 @@ def write_operands(image, p, plan, where, a, b, pattern):
 
 
 def read_y(image, p, plan, where):
-    """``Y[M, N]`` (signed Acc-bit integers) out of the byte array `image`."""
+    """``Y[M, N]`` out of the byte array `image`: signed Acc-bit integers (int64), or for bf16 fp32 bit
+    patterns (``uint32``)."""
     ab = p.acc_width // 8
     starts = where.y_base + np.arange(plan.m) * where.y_stride
     raw = np.ascontiguousarray(image[starts[:, None] + np.arange(plan.n * ab)])
+    if p.arith == "bf16":
+        return raw.view("<u4").reshape(plan.m, plan.n).astype(np.uint32)
     return raw.view(f"<i{ab}").reshape(plan.m, plan.n).astype(np.int64)
 
 

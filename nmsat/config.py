@@ -17,7 +17,8 @@ from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
 
 DATAFLOWS = ("ws", "os")
-SHIPPED = ("default", "hw-small")  # configs in nmsat/data/, loadable by name (``--config hw-small``)
+ARITHMETICS = ("int", "bf16")  # signed integers wrapped to acc_width; bf16 x bf16 -> fp32 (docs/hw-fp-mac.md)
+SHIPPED = ("default", "hw-small", "hw-small-bf16")  # configs in nmsat/data/, loadable by name (``--config hw-small``)
 
 # Allowed range of every numeric key, (low, high) inclusive; floats must also be finite and not denormal.
 LIMITS = {
@@ -70,9 +71,15 @@ class ArrayConfig:
     data_width: int
     acc_width: int
     max_row_groups: int
+    arithmetic: str = "int"
 
     def __post_init__(self):
         _check_fields(self, "array")
+        _require(self.arithmetic in ARITHMETICS,
+                 f"config [array] arithmetic = {self.arithmetic!r}: use one of {', '.join(ARITHMETICS)}")
+        _require(self.arithmetic != "bf16" or (self.data_width, self.acc_width) == (16, 32),
+                 f"config [array] arithmetic = 'bf16' needs data_width = 16 and acc_width = 32, got "
+                 f"{self.data_width} and {self.acc_width}")
         g = self.max_row_groups
         _require(g & (g - 1) == 0, f"config [array] max_row_groups = {g}: must be a power of two")
         pats = tuple(NMPattern.parse(p) for p in self.patterns)

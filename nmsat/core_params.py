@@ -17,6 +17,20 @@ PAGE = 4096  # AXI4 bursts never cross a 4 KiB boundary
 # (1024 PEs, 7 MiB in both banks) about 7 minutes at load ~6. Ctrl-C stops a build within 3 s.
 MAX_BUILD_PES = 256
 MAX_BUILD_SPAD_KIB = 1280
+# Registers in each fp32 addition of the bf16 datapath (the PE's product steps, the column's partial-sum add,
+# the output tile's fold add); `nmsat.hw.datapath.fp_mac` lists what each count cuts.
+FP_ADD_STAGES = 4
+FP_MUL_STAGES = 2  # multiply, then normalise the product
+
+
+def ws_pipeline(arith, mults):
+    """The WS datapath's fixed timing, ``(front, chain, fold)``: cycles from a PE's activation input to the
+    cycle it reads the partial sum from above (the operand-select register, then the MAC's stages before the
+    accumulate); cycles from that partial sum to the PE's own (the row-to-row skew); and the stages of the
+    add that accumulates a fold onto the output tile (0: combinational)."""
+    if arith == "bf16":
+        return 1 + FP_MUL_STAGES + mults * FP_ADD_STAGES, FP_ADD_STAGES, FP_ADD_STAGES
+    return 3, 1, 0  # select, products, their sum; the accumulate; the integer fold add is combinational
 
 
 def _cdiv(a, b):
@@ -30,6 +44,7 @@ class CoreParams:
     rows: int
     cols: int
     mults: int  # P
+    arith: str  # "int" or "bf16" (`nmsat.config.ARITHMETICS`)
     data_width: int  # D
     acc_width: int  # A
     patterns: tuple  # NMPattern, in config order; mode k >= 1 is patterns[k - 1], mode 0 is dense
@@ -131,13 +146,19 @@ class CoreParams:
         """Read bursts the DMA keeps in flight: enough that beats stream back to back after the latency."""
         return 1 << (self.read_latency + 2).bit_length()
 
+    @property
+    def pipeline(self):
+        """``(front, chain, fold)`` of this core's WS datapath (`ws_pipeline`)."""
+        return ws_pipeline(self.arith, self.mults)
+
     def mode_of(self, pattern):
         """Mode number of `pattern` ('n:m' or `NMPattern`; None is dense)."""
         return 0 if pattern is None else 1 + self.patterns.index(NMPattern.parse(pattern))
 
     def to_dict(self):
         """Plain-data form for JSON sidecars and testbenches."""
-        return {"rows": self.rows, "cols": self.cols, "mults": self.mults, "data_width": self.data_width,
+        return {"rows": self.rows, "cols": self.cols, "mults": self.mults, "arithmetic": self.arith,
+                "data_width": self.data_width,
                 "acc_width": self.acc_width, "patterns": [str(p) for p in self.patterns],
                 "w_depth": self.w_depth, "a_depth": self.a_depth, "o_depth": self.o_depth,
                 "e_max": self.e_max, "idx_width": self.idx_width, "mode_width": self.mode_width,
@@ -162,7 +183,7 @@ def core_params(cfg):
     if "ws" not in a.dataflows:
         raise NmsatError(f"config [array] dataflows = {list(a.dataflows)}: the RTL's GEMM engine is "
                          "weight-stationary and needs 'ws' listed")
-    base = CoreParams(rows=a.rows, cols=a.cols, mults=a.mults_per_pe, data_width=a.data_width,
+    base = CoreParams(rows=a.rows, cols=a.cols, mults=a.mults_per_pe, arith=a.arithmetic, data_width=a.data_width,
                       acc_width=a.acc_width, patterns=tuple(a.patterns), w_depth=0, a_depth=0, o_depth=0,
                       max_groups=_max_groups(a.rows, a.max_row_groups), bus_bytes=mem.bus_bytes,
                       read_latency=mem.read_latency, write_latency=mem.write_latency)

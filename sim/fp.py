@@ -58,8 +58,20 @@ def mac_step(acc, a, w):
     `acc`: fp32 bit patterns; `a`, `w`: bf16 bit patterns (broadcast together). Returns fp32 bit patterns.
     """
     with np.errstate(invalid="ignore", over="ignore"):
-        x = _flushed(f32_value(acc))
         p = _flushed(bf16_value(a)) * _flushed(bf16_value(w))  # exact: 8-bit significands, float64 exponents
+    return _rounded_sum(_flushed(f32_value(acc)), p)
+
+
+def add_step(x, y):
+    """``RNE_fp32(x + y)`` of fp32 bit patterns with the same semantics (the column's partial-sum add and the
+    output tile's fold add of the bf16 datapath), elementwise."""
+    return _rounded_sum(_flushed(f32_value(x)), _flushed(f32_value(y)))
+
+
+def _rounded_sum(x, p):
+    """fp32 bits of the exact sum of float64 values `x` and `p` (each of at most 24 bits of precision),
+    rounded once with the module's rules."""
+    with np.errstate(invalid="ignore", over="ignore"):
         s = x + p
         # TwoSum: s + err == x + p exactly (float64 cannot underflow or overflow on these magnitudes)
         bb = s - x

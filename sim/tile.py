@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nmsat.core_params import ws_pipeline
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern, compress
 
-# Fixed pipeline latencies of the RTL, checked by tests/hw. WS 6: the preload's scratchpad-read register and the
-# bottom accumulator register (2), the register after the scratchpad reads (1) and the PE's stages before its
-# accumulate (3: selected operands, products, their sum). OS 1 (projected model only: the RTL is WS): the
-# scratchpad-read register (the drain starts as the last accumulator settles).
+# Fixed pipeline latencies of the RTL, checked by tests/hw. WS, integer datapath: 6 = the preload's
+# scratchpad-read register and the bottom accumulator register (2), the register after the scratchpad reads (1)
+# and the PE's stages before its accumulate (3: selected operands, products, their sum); `ws_overhead` gives
+# it for any arithmetic. OS (projected model only: the RTL is WS): the scratchpad-read register (the drain
+# starts as the last accumulator settles).
 WS_OVERHEAD = 6
 OS_OVERHEAD = 1
 TOPN_LATENCY = 1
@@ -39,11 +41,19 @@ def ws_groups(array, rows_needed):
     return groups
 
 
+def ws_overhead(array):
+    """Fixed cycles of a WS tile beyond ``R + (T + R + C - 2)``: ``front + fold + 3`` (the integer datapath's
+    `WS_OVERHEAD`) plus ``R * (chain - 1)``, the extra row-to-row skew of a multi-cycle partial-sum add
+    (`nmsat.core_params.ws_pipeline`)."""
+    front, chain, fold = ws_pipeline(array.arithmetic, array.mults_per_pe)
+    return front + fold + 3 + array.rows * (chain - 1)
+
+
 def ws_cycles(array, t, groups=1):
     """Cycles of a weight-stationary tile streaming `t` rows in `groups` row groups:
-    preload R, stream ceil(T/G)+R+C-2, overhead."""
+    preload R, stream ceil(T/G)+R+C-2, overhead (`ws_overhead`)."""
     r, c = array.rows, array.cols
-    return r + (-(-np.asarray(t) // groups) + r + c - 2) + WS_OVERHEAD
+    return r + (-(-np.asarray(t) // groups) + r + c - 2) + ws_overhead(array)
 
 
 def os_cycles(array, s):
@@ -160,22 +170,24 @@ def run_tile(a, b, pattern, array, dataflow, groups=1):
 
 
 def activity(array, dataflow, t, groups=1):
-    """Debug view: bool ``[cycles, R, C]``, True where PE (r, c) does a useful MAC that cycle.
+    """Debug view: bool ``[cycles, R, C]``, True where PE (r, c) accumulates a useful MAC that cycle.
 
     `t` is the streamed rows (WS, in `groups` row groups) or reduction steps (OS); cycle 0 is the
     command handshake. In WS, group g's PEs are idle in the last step when ``step*G + g >= T``.
     """
     r, c = array.rows, array.cols
     if dataflow == "ws":
-        total, start = int(ws_cycles(array, t, groups)), r + 4  # preload R; read, its register, the PE's mux stage
+        front, chain, _ = ws_pipeline(array.arithmetic, array.mults_per_pe)
+        # the cycle PE (0, 0) accumulates step 0: preload R, the read and its register, the PE's front stages
+        total, start, skew = int(ws_cycles(array, t, groups)), r + 2 + front, chain
         steps = -(-t // groups)
     else:
-        total, start, steps, groups = int(os_cycles(array, t)), 1, t, 1  # one scratchpad-read cycle
+        total, start, steps, groups, skew = int(os_cycles(array, t)), 1, t, 1, 1  # one scratchpad-read cycle
     act = np.zeros((total, r, c), dtype=bool)
     rr, cc = np.meshgrid(np.arange(r), np.arange(c), indexing="ij")
     step = np.arange(steps)[:, None, None]
     used = step * groups + (rr // (r // groups))[None] < (t if dataflow == "ws" else steps)
-    cyc = (start + step + rr[None] + cc[None])[np.broadcast_to(used, (steps, r, c))]
+    cyc = (start + step + skew * rr[None] + cc[None])[np.broadcast_to(used, (steps, r, c))]
     rows = np.broadcast_to(rr, (steps, r, c))[np.broadcast_to(used, (steps, r, c))]
     cols = np.broadcast_to(cc, (steps, r, c))[np.broadcast_to(used, (steps, r, c))]
     act[cyc, rows, cols] = True

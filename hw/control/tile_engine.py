@@ -1,25 +1,23 @@
 """The tile engine: runs one weight-stationary tile on the systolic array out of the ping-pong scratchpads.
 
-Cycle k of a tile counts from 0, the cycle after the ``go`` edge; the tile lasts N = 2R + C + steps + LATENCY
-cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its last cycle, so tiles run back to back.
-With G = 2**lg row groups of h = R/G rows: weight row (R-1-k) mod h of bank ``w_bank`` is read in cycles
-k = 0..R-1 (rows >= ``w_rows`` read as zero) and enters the columns as a registered word in k+2 for array
-row R-1-k (every row holds its weights from cycle R+2); activation row ``a_base + t`` of bank ``a_bank`` is
-read in cycle R+t and enters array row r in R+t+2+r; group g's slot of output row t in bank ``o_bank`` is
-written in cycle 2R+C+LATENCY+t-(G-1-g)*h (added to the row there, read two cycles earlier, when
-``accumulate``).
+Cycle k of a tile counts from 0, the cycle after the ``go`` edge; with the datapath's ``(front, chain, fold)``
+(`nmsat.core_params.ws_pipeline`; (3, 1, 0) for integers) the tile lasts
+N = R + C + steps + R*chain + 1 + front + fold cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its
+last cycle, so tiles run back to back. With G = 2**lg row groups of h = R/G rows: weight row (R-1-k) mod h of
+bank ``w_bank`` is read in cycles k = 0..R-1 (rows >= ``w_rows`` read as zero) and enters the columns as a
+registered word in k+2 for array row R-1-k (every row holds its weights from cycle R+2); activation row
+``a_base + t`` of bank ``a_bank`` is read in cycle R+t and enters array row r in R+t+2+r*chain; group g's
+slot of output row t in bank ``o_bank`` is written in cycle N-steps+t-(G-1-g)*h*chain, after the fold add
+(the row there, read fold+2 cycles earlier, is added when ``accumulate``; +0 otherwise).
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from nmsat.hw.datapath.pe import PE
+from nmsat.hw.datapath.fp_mac import Fp32Add
 from nmsat.hw.datapath.systolic import SystolicArray
 from nmsat.hw.layouts import out_slot_layout, weight_layout, weight_row_layout, weight_word_layout
-
-# Fixed latency of a tile beyond 2R + C + steps: the registers after the scratchpad reads, then the PE's stages.
-LATENCY = 1 + PE.STAGES
 
 
 def tile_layout(p, count_width):
@@ -84,7 +82,9 @@ class TileEngine(wiring.Component):
         r_, c_ = p.rows, p.cols
         m.submodules.array = array = self.array
         cmd = Signal.like(t)
-        n_width = (2 * r_ + c_ + LATENCY + (1 << self.cw)).bit_length()
+        front, chain, fold = p.pipeline
+        fixed = r_ + c_ + r_ * chain + 1 + front + fold  # N - steps
+        n_width = (fixed + (1 << self.cw)).bit_length()
         k, n = Signal(n_width), Signal(n_width)
         w_phase = Signal(range(max(2, r_)))  # k mod h: the preload reads weight row (R-1-k) mod h = h-1-phase
         running = Signal()
@@ -101,7 +101,7 @@ class TileEngine(wiring.Component):
         with m.If(last):
             m.d.sync += running.eq(0)
         with m.If(self.go):
-            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + 2 * r_ + c_ + LATENCY)]
+            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + fixed)]
 
         # Weights: read in cycle k, out of the scratchpad in k+1, a registered word per column in k+2.
         w_read, a_read = k < r_, (k >= r_) & (k < r_ + cmd.steps)
@@ -131,9 +131,9 @@ class TileEngine(wiring.Component):
             self.a_addr.eq(bank_addr(cmd.a_bank, cmd.a_base + k - r_, p.a_depth)),
         ]
 
-        # Output writes in the last `steps` cycles of each slot, read-modify-write when accumulating (the row is
-        # read two cycles ahead and registered): slot g of group g < G runs (G-1-g)*h cycles ahead of the bottom
-        # group; unused slots are not written.
+        # Output writes in the last `steps` cycles of each slot, after the fold add (the row there is read
+        # fold + 2 cycles ahead and registered): slot g of group g < G runs (G-1-g)*h*chain cycles ahead of the
+        # bottom group; unused slots are not written.
         rows = cmd.steps
 
         def out_addr(cycle):
@@ -143,18 +143,24 @@ class TileEngine(wiring.Component):
             return (cycle >= n - rows) & (cycle < n)
 
         for g in range(p.max_groups):
-            used, ahead = Signal(name=f"slot{g}_used"), Signal(range(max(2, r_)), name=f"slot{g}_ahead")
+            used, ahead = Signal(name=f"slot{g}_used"), Signal(range(max(2, r_ * chain)), name=f"slot{g}_ahead")
             m.d.comb += used.eq(g == 0)
             for lg, size in p.group_levels:
                 with m.If(cmd.lg == lg):
-                    m.d.comb += [used.eq(g < 1 << lg), ahead.eq(max(0, ((1 << lg) - 1 - g) * size))]
+                    m.d.comb += [used.eq(g < 1 << lg), ahead.eq(max(0, ((1 << lg) - 1 - g) * size * chain))]
             kk = k + ahead  # the tile cycle of the bottom group that matches cycle k of group g
             prior = Signal(out_slot_layout(p), name=f"slot{g}_prior", reset_less=True)
             m.d.sync += prior.eq(self.o_rdata[g])
             m.d.comb += [
                 self.o_wen[g].eq(running & used & in_window(kk)), self.o_waddr[g].eq(out_addr(kk)),
-                self.o_ren[g].eq(running & used & in_window(kk + 2)), self.o_raddr[g].eq(out_addr(kk + 2)),
+                self.o_ren[g].eq(running & used & in_window(kk + fold + 2)),
+                self.o_raddr[g].eq(out_addr(kk + fold + 2)),
             ]
             for c in range(c_):
-                m.d.comb += self.o_wdata[g][c].eq(array.out[g][c] + Mux(cmd.accumulate, prior[c], 0))
+                old = Mux(cmd.accumulate, prior[c], 0)
+                if fold:
+                    m.submodules[f"fold{g}_{c}"] = add = Fp32Add(fold)
+                    m.d.comb += [add.a.eq(array.out[g][c]), add.b.eq(old), self.o_wdata[g][c].eq(add.out)]
+                else:
+                    m.d.comb += self.o_wdata[g][c].eq(array.out[g][c] + old)
         return m

@@ -21,10 +21,11 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from nmsat.core_params import FP_MUL_STAGES as MUL_STAGES  # multiply, then normalise the product
+
 CANONICAL_NAN = 0x7FC00000
 ADD_STAGES = (1, 2, 3, 4, 5, 6, 7)
 ZERO_EXP = -2048
-MUL_STAGES = 2  # multiply, then normalise the product
 
 
 class Operand(data.Struct):
@@ -231,6 +232,36 @@ def _round_pack(m, s, name):
     return Mux(s.nan, CANONICAL_NAN, Cat(Mux(inf | zero, 0, mant), exp_field, sign))
 
 
+def add_step(m, acc_bits, operand, stages, name):
+    """One fp32 add: `acc_bits` (fp32 bits) + unpacked `operand` -> fp32 bits after `stages` registers."""
+    acc = _unpack_fp32(m, acc_bits, f"{name}_acc")
+    ordered = _stage(m, stages >= 5, _Ordered, _order(acc, operand), f"{name}_ordered")
+    swapped = _stage(m, stages >= 6, _Swapped, _swap(ordered), f"{name}_swapped")
+    aligned = _stage(m, stages >= 3, _Aligned, _align(swapped), f"{name}_aligned")
+    added = _stage(m, stages >= 7, _Added, _add(aligned), f"{name}_added")
+    summed = _stage(m, stages >= 2, _Summed, _count(added), f"{name}_summed")
+    normalised = _stage(m, stages >= 4, _Normalised, _normalise(summed), f"{name}_normalised")
+    out = Signal(32, name=f"{name}_out", reset_less=True)
+    m.d.sync += out.eq(_round_pack(m, normalised, name))
+    return out
+
+
+class Fp32Add(wiring.Component):
+    """``out = RNE_fp32(a + b)`` of fp32 bit patterns, `stages` cycles later (`nmsat.sim.fp.add_step`); a new
+    add can start every cycle."""
+
+    def __init__(self, stages):
+        if stages not in ADD_STAGES:
+            raise ValueError(f"stages={stages!r}: use one of {ADD_STAGES}")
+        self.stages = stages
+        super().__init__({"a": In(32), "b": In(32), "out": Out(32)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.out.eq(add_step(m, self.a, _unpack_fp32(m, self.b, "b"), self.stages, "add"))
+        return m
+
+
 class FpMac(wiring.Component):
     """``acc_out = (((acc_in + a0*w0) + a1*w1) + ...)``, each step rounded to fp32; `latency` cycles.
 
@@ -252,19 +283,6 @@ class FpMac(wiring.Component):
             "acc_out": Out(32),
         })
 
-    def _step(self, m, acc_bits, product, j):
-        """One add step: fp32 `acc_bits` + unpacked `product` -> fp32 bits after `add_stages` registers."""
-        acc = _unpack_fp32(m, acc_bits, f"s{j}_acc")
-        ordered = _stage(m, self.add_stages >= 5, _Ordered, _order(acc, product), f"s{j}_ordered")
-        swapped = _stage(m, self.add_stages >= 6, _Swapped, _swap(ordered), f"s{j}_swapped")
-        aligned = _stage(m, self.add_stages >= 3, _Aligned, _align(swapped), f"s{j}_aligned")
-        added = _stage(m, self.add_stages >= 7, _Added, _add(aligned), f"s{j}_added")
-        summed = _stage(m, self.add_stages >= 2, _Summed, _count(added), f"s{j}_summed")
-        normalised = _stage(m, self.add_stages >= 4, _Normalised, _normalise(summed), f"s{j}_normalised")
-        out = Signal(32, name=f"s{j}_out", reset_less=True)
-        m.d.sync += out.eq(_round_pack(m, normalised, f"s{j}"))
-        return out
-
     def elaborate(self, platform):
         m = Module()
         acc = self.acc_in
@@ -278,7 +296,7 @@ class FpMac(wiring.Component):
                 p = _delay(m, p, f"p{j}_d{d + 1}")
             products.append(p)
         for j, p in enumerate(products):
-            acc = self._step(m, acc, p, j)
+            acc = add_step(m, acc, p, self.add_stages, f"s{j}")
         m.d.comb += self.acc_out.eq(acc)
         valid = self.valid
         for d in range(self.latency):

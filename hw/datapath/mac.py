@@ -6,17 +6,17 @@ from amaranth.lib.wiring import In, Out
 
 
 class Mac(wiring.Component):
-    """Signed integer MAC in `STAGES` + 1 registers.
+    """Signed integer MAC in three registers.
 
     ``a`` and ``w`` given in cycle Y are multiplied (registered, Y+1) and summed (registered, Y+2); in cycle
     Y+2, with ``acc_in`` and ``first`` of that cycle, ``acc_out <= dot + (0 if first else acc_in)``, wrapped to
     `acc_width` bits. One MAC per cycle; all registers are reset-less datapath.
     """
 
-    STAGES = 2  # cycles from a, w to the cycle that reads acc_in
-
     def __init__(self, mults, data_width, acc_width):
         self.mults, self.data_width = mults, data_width
+        self.stages = 2  # cycles from a, w to the cycle that reads acc_in
+        self.chain = 1  # cycles from acc_in to acc_out
         super().__init__({
             "a": In(data.ArrayLayout(signed(data_width), mults)),
             "w": In(data.ArrayLayout(signed(data_width), mults)),

@@ -4,6 +4,7 @@ from amaranth import Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from nmsat.hw.datapath.fp_dot import FpDotAcc
 from nmsat.hw.datapath.mac import Mac
 from nmsat.hw.datapath.nmmux import NMMux
 from nmsat.hw.layouts import act_layout, weight_layout, weight_word_layout
@@ -14,17 +15,17 @@ class PE(wiring.Component):
 
     Weights: the word on ``w_in`` moves on to ``w_out`` every cycle with ``hops - 1``; a valid word arriving
     with ``hops == 0`` is kept (weights, mode, ``top``). Activations: ``act_in`` moves on to ``act_out``
-    every cycle. A window on ``act_in`` in cycle X is selected by the kept indices and mode (registered, X+1),
-    multiplied by the kept values (X+2), summed (X+3), and in cycle X+3
-    ``psum_out <= dot + (0 if top else psum_in)``. The PE below gets that partial sum one cycle after this PE's
-    accumulate, so its window must arrive one cycle later: rows are skewed by one cycle, as without pipelining,
-    and the PE adds `STAGES` cycles of latency once.
+    every cycle. A window on ``act_in`` in cycle X is selected by the kept indices and mode (registered, X+1)
+    and goes through the MAC (`Mac`: products X+2, their sum X+3; `FpDotAcc` for bf16), which in cycle
+    X + `front` reads ``psum_in`` and puts ``dot + (0 if top else psum_in)`` on ``psum_out`` `chain` cycles
+    later. The PE below reads that partial sum `chain` cycles after this one did, so its window arrives `chain`
+    cycles later: rows are skewed by `chain` cycles (1 for integers) and the PE adds `front` cycles of latency
+    once (`nmsat.core_params.ws_pipeline`).
     """
-
-    STAGES = 1 + Mac.STAGES  # registers between act_in and the accumulate: the selected operands, the MAC's
 
     def __init__(self, params):
         self.p = params
+        self.front, self.chain = params.pipeline[:2]
         super().__init__({
             "act_in": In(act_layout(params)),
             "w_in": In(weight_word_layout(params)),
@@ -38,7 +39,12 @@ class PE(wiring.Component):
         m = Module()
         p = self.p
         m.submodules.mux = mux = NMMux(p)
-        m.submodules.mac = mac = Mac(p.mults, p.data_width, p.acc_width)
+        if p.arith == "bf16":
+            mac = FpDotAcc(p.mults)
+        else:
+            mac = Mac(p.mults, p.data_width, p.acc_width)
+        assert (1 + mac.stages, mac.chain) == (self.front, self.chain), "the MAC's timing is not ws_pipeline's"
+        m.submodules.mac = mac
         held = Signal(weight_layout(p), reset_less=True)
         mode = Signal(p.mode_width, reset_less=True)
         top = Signal(reset_less=True)

@@ -6,16 +6,16 @@ from amaranth.lib.wiring import In, Out
 
 
 class Skew(wiring.Component):
-    """``o[i](t) = i_[i](t - delay(i))`` with ``delay(i) = i`` (skew) or ``lanes - 1 - i`` (de-skew);
+    """``o[i](t) = i_[i](t - delay(i))`` with ``delay(i) = i * step`` (skew) or ``lanes - 1 - i`` (de-skew);
     reset-less registers (datapath only: what they hold before the first tile is never used)."""
 
-    def __init__(self, shape, lanes, reverse=False):
-        self.shape, self.lanes, self.reverse = shape, lanes, reverse
+    def __init__(self, shape, lanes, reverse=False, step=1):
+        self.shape, self.lanes, self.reverse, self.step = shape, lanes, reverse, step
         super().__init__({"i": In(data.ArrayLayout(shape, lanes)), "o": Out(data.ArrayLayout(shape, lanes))})
 
     def delay(self, lane):
         """Cycles lane `lane` is delayed."""
-        return self.lanes - 1 - lane if self.reverse else lane
+        return self.lanes - 1 - lane if self.reverse else lane * self.step
 
     def elaborate(self, platform):
         m = Module()

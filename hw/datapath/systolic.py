@@ -10,7 +10,8 @@ from nmsat.hw.layouts import act_layout, act_row_layout, out_row_layout, out_slo
 
 
 class SystolicArray(wiring.Component):
-    """Activations enter row r skewed by r cycles; weight words enter column c from the top (``w_top[c]``).
+    """Activations enter row r skewed by ``r * chain`` cycles (the PE's partial-sum latency, 1 for integers);
+    weight words enter column c from the top (``w_top[c]``).
 
     A weight word with ``hops = r`` is kept by row r (see `PE`); the tile engine sends one per row. WS runs
     in G = 2**``groups`` row groups of h = R/G rows: a PE whose word has ``top`` set starts its partial sum
@@ -31,7 +32,7 @@ class SystolicArray(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p = self.p
-        m.submodules.act_skew = act_skew = Skew(act_layout(p), p.rows)
+        m.submodules.act_skew = act_skew = Skew(act_layout(p), p.rows, step=self.pes[0][0].chain)
         m.d.comb += act_skew.i.eq(self.act)
         pes = self.pes
         for r in range(p.rows):

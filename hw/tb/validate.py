@@ -1,5 +1,6 @@
 """Random whole GEMMs through the RTL (cocotb on Icarus or Verilator) against the golden GEMM and the
-exact engine model: ``results_equal`` (Y in memory == `golden_gemm`) and ``cycles_equal`` (RTL cycles ==
+exact engine model: ``results_equal`` (Y in memory == `golden_gemm`, bit for bit `golden_gemm_fp_array` for
+bf16) and ``cycles_equal`` (RTL cycles ==
 `nmsat.sim.engine.gemm_cycles`) per case."""
 
 from pathlib import Path
@@ -12,7 +13,8 @@ from nmsat.hw.flow.cocotb_sim import run_cocotb
 from nmsat.hw.flow.verilog import SYSTEM_TOP, system_verilog
 from nmsat.sim.engine import gemm_cycles
 from nmsat.sim.gemm_plan import max_chunk, plan_gemm
-from nmsat.sim.golden import golden_gemm
+from nmsat.sim.fp import bf16_bits, f32_bits
+from nmsat.sim.golden import golden_gemm, golden_gemm_fp_array
 from nmsat.sim.tiling import cdiv
 
 DEFAULT_BUILD_ROOT = Path(".cache") / "nmsat-hw-sim"
@@ -20,11 +22,32 @@ MEMORY_WORDS = 1 << 15
 PERIOD_NS = 10
 
 
-def _operand(rng, shape, width):
+SPECIALS = np.array([0.0, -0.0, np.inf, -np.inf, 1e-39, -1e-39, 3e38, -3e38, 1.0, -1.0], dtype=np.float32)
+
+
+def _operand(rng, shape, p):
+    """Random operands: integers with extremes (wrap-around), or bf16 bit patterns of normal values with
+    spread exponents and a few zeros, infinities, subnormals (read as zero) and huge values (overflow)."""
+    if p.arith == "bf16":
+        x = (rng.standard_normal(shape) * 2.0 ** rng.integers(-20, 21, size=shape)).astype(np.float32)
+        if rng.random() < 0.3:
+            special = rng.random(shape) < 0.05
+            x[special] = rng.choice(SPECIALS, size=int(special.sum()))
+        return bf16_bits(x)
+    width = p.data_width
     lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
     if rng.random() < 0.2:  # extremes stress the wrap-around
         return rng.choice([lo, hi, lo + 1, 0, -1], size=shape)
     return rng.integers(lo, hi + 1, size=shape)
+
+
+def reference(p, plan, case):
+    """What Y in memory must hold (`read_y`'s form): the golden GEMM wrapped to the accumulator, or for bf16 the
+    fp32 bits of `golden_gemm_fp_array` in the plan's accumulation order."""
+    if p.arith == "bf16":
+        return f32_bits(golden_gemm_fp_array(case["a"], case["b"], case["pattern"], p.window(plan.mode), p.mults,
+                                             p.rows // plan.groups))
+    return golden_gemm(case["a"], case["b"], case["pattern"], p.acc_width)
 
 
 def make_cases(cfg, n_cases, seed, max_dim=48):
@@ -49,7 +72,7 @@ def make_cases(cfg, n_cases, seed, max_dim=48):
         base = int(rng.choice([0, 4096 - 8 * p.bus_bytes, int(rng.integers(0, 512)) * p.bus_bytes]))
         where = place(p, plan, base=base, pad_rows=int(rng.integers(0, 3)), gap=int(rng.integers(0, 4)) * 1000)
         cases.append({"pattern": pattern, "shape": [m, n, k], "plan": plan, "where": where,
-                      "a": _operand(rng, (m, k), p.data_width), "b": _operand(rng, (n, k), p.data_width)})
+                      "a": _operand(rng, (m, k), p), "b": _operand(rng, (n, k), p)})
     return cases
 
 
@@ -82,7 +105,7 @@ def trace_cases(trace, cfg, mode, seed):
         t = best.tiling
         plan = plan_gemm(cfg, g.m, g.n, g.k, best.pattern, chunk=t.chunk, resident=t.resident, params=p)
         cases.append({"pattern": best.pattern, "shape": [g.m, g.n, g.k], "plan": plan, "where": place(p, plan),
-                      "a": _operand(rng, (g.m, g.k), p.data_width), "b": _operand(rng, (g.n, g.k), p.data_width),
+                      "a": _operand(rng, (g.m, g.k), p), "b": _operand(rng, (g.n, g.k), p),
                       "count": g.count, "model_cycles": best.cycles // g.count})
     return cases
 
@@ -107,8 +130,8 @@ def run_cases(cfg, cases, simulator, build_root=DEFAULT_BUILD_ROOT, words=MEMORY
         for i, w in enumerate(out["words"]):
             image[(first + i) * bb:(first + i + 1) * bb] = np.frombuffer(int(w).to_bytes(bb, "little"), dtype=np.uint8)
         got = read_y(image, p, case["plan"], case["where"])
-        ref = golden_gemm(case["a"], case["b"], case["pattern"], p.acc_width)
         plan = case["plan"]
+        ref = reference(p, plan, case)
         results.append({
             "mode": str(case["pattern"] or "dense"), "shape": case["shape"], "groups": plan.groups,
             "chunk": plan.chunk_rows, "resident": plan.resident,

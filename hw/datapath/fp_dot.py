@@ -1,0 +1,38 @@
+"""The bf16 MAC of one PE: the dot product of its P products, then the column's partial-sum add."""
+
+from amaranth import Module, Mux
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from nmsat.core_params import FP_ADD_STAGES, FP_MUL_STAGES
+from nmsat.hw.datapath.fp_mac import Fp32Add, FpMac
+
+
+class FpDotAcc(wiring.Component):
+    """``acc_out = RNE(acc + dot)`` with ``acc = +0 if first else acc_in`` and
+    ``dot = (((+0 + a0*w0) + a1*w1) + ...)`` (`FpMac` from +0, each step rounded to fp32).
+
+    `a`, `w`: P bf16 bit patterns given in cycle Y; ``acc_in`` and ``first`` are read in cycle Y + `stages`
+    and ``acc_out`` follows `chain` cycles later (`nmsat.sim.fp`, `nmsat.sim.golden.golden_gemm_fp_array`).
+    The interface of the integer `Mac`, so the PE takes either.
+    """
+
+    def __init__(self, mults):
+        self.mults = mults
+        self.stages = FP_MUL_STAGES + mults * FP_ADD_STAGES
+        self.chain = FP_ADD_STAGES
+        super().__init__({
+            "a": In(data.ArrayLayout(16, mults)),
+            "w": In(data.ArrayLayout(16, mults)),
+            "acc_in": In(32),
+            "first": In(1),
+            "acc_out": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dot = dot = FpMac(self.mults, FP_ADD_STAGES)
+        m.submodules.add = add = Fp32Add(FP_ADD_STAGES)
+        m.d.comb += [dot.a.eq(self.a), dot.w.eq(self.w), dot.acc_in.eq(0),
+                     add.a.eq(Mux(self.first, 0, self.acc_in)), add.b.eq(dot.acc_out), self.acc_out.eq(add.out)]
+        return m
