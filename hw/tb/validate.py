@@ -12,8 +12,8 @@ from nmsat.hw.driver import descriptor, memory_bytes, pack_descriptor, place, re
 from nmsat.hw.flow.cocotb_sim import run_cocotb
 from nmsat.hw.flow.verilog import SYSTEM_TOP, system_verilog
 from nmsat.sim.engine import gemm_cycles
-from nmsat.sim.gemm_plan import max_chunk, plan_gemm
 from nmsat.sim.fp import bf16_bits, f32_bits
+from nmsat.sim.gemm_plan import max_chunk, plan_gemm
 from nmsat.sim.golden import golden_gemm, golden_gemm_fp_array
 from nmsat.sim.tiling import cdiv
 
