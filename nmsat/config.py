@@ -23,7 +23,8 @@ SHIPPED = ("default", "hw-small", "hw-small-bf16")  # configs in nmsat/data/, lo
 # Allowed range of every numeric key, (low, high) inclusive; floats must also be finite and not denormal.
 LIMITS = {
     "array": {"rows": (1, 4096), "cols": (1, 4096), "mults_per_pe": (1, 1024), "clock_mhz": (1e-3, 1e5),
-              "data_width": (1, 64), "acc_width": (2, 256), "max_row_groups": (1, 4096)},
+              "data_width": (1, 64), "acc_width": (2, 256), "max_row_groups": (1, 4096),
+              "fp_add_stages": (1, 7)},
     "memory": {"weight_spad_kib": (2**-10, 2**30), "act_spad_kib": (2**-10, 2**30),
                "out_spad_kib": (2**-10, 2**30), "bus_bytes": (4, 128), "read_latency": (2, 1024),
                "write_latency": (2, 1024)},
@@ -72,6 +73,7 @@ class ArrayConfig:
     acc_width: int
     max_row_groups: int
     arithmetic: str = "int"
+    fp_add_stages: int = 7
 
     def __post_init__(self):
         _check_fields(self, "array")

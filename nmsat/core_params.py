@@ -17,19 +17,18 @@ PAGE = 4096  # AXI4 bursts never cross a 4 KiB boundary
 # (1024 PEs, 7 MiB in both banks) about 7 minutes at load ~6. Ctrl-C stops a build within 3 s.
 MAX_BUILD_PES = 256
 MAX_BUILD_SPAD_KIB = 1280
-# Registers in each fp32 addition of the bf16 datapath (the PE's product steps, the column's partial-sum add,
-# the output tile's fold add); `nmsat.hw.datapath.fp_mac` lists what each count cuts.
-FP_ADD_STAGES = 4
-FP_MUL_STAGES = 2  # multiply, then normalise the product
+FP_MUL_STAGES = 2  # bf16 datapath: multiply, then normalise the product
 
 
-def ws_pipeline(arith, mults):
+def ws_pipeline(arith, mults, fp_add_stages):
     """The WS datapath's fixed timing, ``(front, chain, fold)``: cycles from a PE's activation input to the
     cycle it reads the partial sum from above (the operand-select register, then the MAC's stages before the
     accumulate); cycles from that partial sum to the PE's own (the row-to-row skew); and the stages of the
-    add that accumulates a fold onto the output tile (0: combinational)."""
+    add that accumulates a fold onto the output tile (0: combinational). `fp_add_stages` (bf16 only) is the
+    registers in every fp32 add (`nmsat.hw.datapath.fp_mac` lists what each count cuts)."""
     if arith == "bf16":
-        return 1 + FP_MUL_STAGES + mults * FP_ADD_STAGES, FP_ADD_STAGES, FP_ADD_STAGES
+        s = fp_add_stages
+        return 1 + FP_MUL_STAGES + mults * s, s, s
     return 3, 1, 0  # select, products, their sum; the accumulate; the integer fold add is combinational
 
 
@@ -45,6 +44,7 @@ class CoreParams:
     cols: int
     mults: int  # P
     arith: str  # "int" or "bf16" (`nmsat.config.ARITHMETICS`)
+    fp_add_stages: int  # registers per fp32 add (bf16)
     data_width: int  # D
     acc_width: int  # A
     patterns: tuple  # NMPattern, in config order; mode k >= 1 is patterns[k - 1], mode 0 is dense
@@ -149,7 +149,7 @@ class CoreParams:
     @property
     def pipeline(self):
         """``(front, chain, fold)`` of this core's WS datapath (`ws_pipeline`)."""
-        return ws_pipeline(self.arith, self.mults)
+        return ws_pipeline(self.arith, self.mults, self.fp_add_stages)
 
     def mode_of(self, pattern):
         """Mode number of `pattern` ('n:m' or `NMPattern`; None is dense)."""
@@ -158,6 +158,7 @@ class CoreParams:
     def to_dict(self):
         """Plain-data form for JSON sidecars and testbenches."""
         return {"rows": self.rows, "cols": self.cols, "mults": self.mults, "arithmetic": self.arith,
+                "fp_add_stages": self.fp_add_stages,
                 "data_width": self.data_width,
                 "acc_width": self.acc_width, "patterns": [str(p) for p in self.patterns],
                 "w_depth": self.w_depth, "a_depth": self.a_depth, "o_depth": self.o_depth,
@@ -183,7 +184,8 @@ def core_params(cfg):
     if "ws" not in a.dataflows:
         raise NmsatError(f"config [array] dataflows = {list(a.dataflows)}: the RTL's GEMM engine is "
                          "weight-stationary and needs 'ws' listed")
-    base = CoreParams(rows=a.rows, cols=a.cols, mults=a.mults_per_pe, arith=a.arithmetic, data_width=a.data_width,
+    base = CoreParams(rows=a.rows, cols=a.cols, mults=a.mults_per_pe, arith=a.arithmetic,
+                      fp_add_stages=a.fp_add_stages, data_width=a.data_width,
                       acc_width=a.acc_width, patterns=tuple(a.patterns), w_depth=0, a_depth=0, o_depth=0,
                       max_groups=_max_groups(a.rows, a.max_row_groups), bus_bytes=mem.bus_bytes,
                       read_latency=mem.read_latency, write_latency=mem.write_latency)

@@ -45,7 +45,7 @@ def ws_overhead(array):
     """Fixed cycles of a WS tile beyond ``R + (T + R + C - 2)``: ``front + fold + 3`` (the integer datapath's
     `WS_OVERHEAD`) plus ``R * (chain - 1)``, the extra row-to-row skew of a multi-cycle partial-sum add
     (`nmsat.core_params.ws_pipeline`)."""
-    front, chain, fold = ws_pipeline(array.arithmetic, array.mults_per_pe)
+    front, chain, fold = ws_pipeline(array.arithmetic, array.mults_per_pe, array.fp_add_stages)
     return front + fold + 3 + array.rows * (chain - 1)
 
 
@@ -131,7 +131,7 @@ def _selected(acts, idx, pattern, p):
 
 @dataclass(frozen=True)
 class TileResult:
-    """Output of one tile: ``y[M, N]`` (int64, wrapped to acc_width for integers) and its cycles."""
+    """Output of one tile: ``y[M, N]`` (int64 wrapped to acc_width, or float32 for bf16) and its cycles."""
 
     y: np.ndarray
     cycles: int
@@ -154,6 +154,13 @@ def run_tile(a, b, pattern, array, dataflow, groups=1):
     vals, idx = weight_rows(b, pattern, array)  # [S, C, P]
     acts = act_rows(a, pattern, array, dataflow, groups)  # WS [T/G, R, E]; OS [S, R, E]
     p = array.mults_per_pe
+    if array.arithmetic == "bf16":
+        if dataflow != "ws":
+            raise NmsatError("the bf16 datapath is weight-stationary: no OS tile to run")
+        from nmsat.sim.golden import golden_gemm_fp_array
+
+        y = golden_gemm_fp_array(a, b, pattern, window(array, pattern), p, array.rows // groups)
+        return TileResult(y=y, cycles=int(ws_cycles(array, a.shape[0], groups)))
     if dataflow == "ws":
         s = vals.shape[0]
         grouped = acts.reshape(acts.shape[0], groups, array.rows // groups, -1)[:, :, :s]  # [T/G, G, S, E]
@@ -177,7 +184,7 @@ def activity(array, dataflow, t, groups=1):
     """
     r, c = array.rows, array.cols
     if dataflow == "ws":
-        front, chain, _ = ws_pipeline(array.arithmetic, array.mults_per_pe)
+        front, chain, _ = ws_pipeline(array.arithmetic, array.mults_per_pe, array.fp_add_stages)
         # the cycle PE (0, 0) accumulates step 0: preload R, the read and its register, the PE's front stages
         total, start, skew = int(ws_cycles(array, t, groups)), r + 2 + front, chain
         steps = -(-t // groups)

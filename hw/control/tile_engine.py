@@ -113,11 +113,10 @@ class TileEngine(wiring.Component):
         w_top = Signal(weight_row_layout(p), reset_less=True)
         w_valid = Signal()
         weights = self._weights(m, self.w_data)
+        m.d.sync += w_valid.eq(info.valid)
         for c in range(c_):
             m.d.sync += [w_top[c].w.eq(Mux(info.zero, 0, weights[c])), w_top[c].mode.eq(cmd.mode),
                          w_top[c].top.eq(info.top), w_top[c].hops.eq(info.hops)]
-        m.d.sync += w_valid.eq(info.valid)
-        for c in range(c_):
             m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid)]
 
         # Activations: read in cycle k, out of the scratchpad in k+1, registered (zero outside the tile) in k+2.

@@ -4,7 +4,7 @@ from amaranth import Module, Mux
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from nmsat.core_params import FP_ADD_STAGES, FP_MUL_STAGES
+from nmsat.core_params import FP_MUL_STAGES
 from nmsat.hw.datapath.fp_mac import Fp32Add, FpMac
 
 
@@ -13,14 +13,14 @@ class FpDotAcc(wiring.Component):
     ``dot = (((+0 + a0*w0) + a1*w1) + ...)`` (`FpMac` from +0, each step rounded to fp32).
 
     `a`, `w`: P bf16 bit patterns given in cycle Y; ``acc_in`` and ``first`` are read in cycle Y + `stages`
-    and ``acc_out`` follows `chain` cycles later (`nmsat.sim.fp`, `nmsat.sim.golden.golden_gemm_fp_array`).
+    and ``acc_out`` follows `chain` = `add_stages` cycles later (every add has `add_stages` registers) (`nmsat.sim.fp`, `nmsat.sim.golden.golden_gemm_fp_array`).
     The interface of the integer `Mac`, so the PE takes either.
     """
 
-    def __init__(self, mults):
-        self.mults = mults
-        self.stages = FP_MUL_STAGES + mults * FP_ADD_STAGES
-        self.chain = FP_ADD_STAGES
+    def __init__(self, mults, add_stages):
+        self.mults, self.add_stages = mults, add_stages
+        self.stages = FP_MUL_STAGES + mults * add_stages
+        self.chain = add_stages
         super().__init__({
             "a": In(data.ArrayLayout(16, mults)),
             "w": In(data.ArrayLayout(16, mults)),
@@ -31,8 +31,8 @@ class FpDotAcc(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.dot = dot = FpMac(self.mults, FP_ADD_STAGES)
-        m.submodules.add = add = Fp32Add(FP_ADD_STAGES)
+        m.submodules.dot = dot = FpMac(self.mults, self.add_stages)
+        m.submodules.add = add = Fp32Add(self.add_stages)
         m.d.comb += [dot.a.eq(self.a), dot.w.eq(self.w), dot.acc_in.eq(0),
                      add.a.eq(Mux(self.first, 0, self.acc_in)), add.b.eq(dot.acc_out), self.acc_out.eq(add.out)]
         return m

@@ -40,7 +40,7 @@ class PE(wiring.Component):
         p = self.p
         m.submodules.mux = mux = NMMux(p)
         if p.arith == "bf16":
-            mac = FpDotAcc(p.mults)
+            mac = FpDotAcc(p.mults, p.fp_add_stages)
         else:
             mac = Mac(p.mults, p.data_width, p.acc_width)
         assert (1 + mac.stages, mac.chain) == (self.front, self.chain), "the MAC's timing is not ws_pipeline's"

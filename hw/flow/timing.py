@@ -162,23 +162,21 @@ def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
 
 
 BLOCKS = ("pe", "core")
-ARITHS = ("int", "bf16")
-FP_ADD_STAGES = 7  # register cuts per add step of the FP MAC timed here (`FpMac` add_stages)
 
 
-def _designs(cfg, block, arith):
-    """{variant: (what it is, builder)}: dense-only and N:M for the integer PE or core; the FP MAC for bf16."""
+def with_arithmetic(cfg, arith):
+    """`cfg` with the datapath `arith` (None: as it is); bf16 brings its operand and accumulator widths."""
+    if arith is None or arith == cfg.array.arithmetic:
+        return cfg
+    if arith == "bf16":
+        return cfg.replace(array={"arithmetic": "bf16", "data_width": 16, "acc_width": 32})
+    return cfg.replace(array={"arithmetic": arith})
+
+
+def _designs(cfg, block):
+    """{variant: (what it is, builder)}: the dense-only and the N:M PE or core of `cfg`."""
     from nmsat.core_params import core_params
 
-    if arith == "bf16":
-        if block != "pe":
-            raise NmsatError("timing: --arith bf16 is timed as the PE's MAC (--block pe); the core is integer "
-                             "until the FP MAC is integrated into the PE")
-        from nmsat.hw.datapath.fp_mac import FpMac
-
-        mults = cfg.array.mults_per_pe
-        what = f"bf16 x bf16 -> fp32 MAC, {mults} products, {FP_ADD_STAGES} stages per add (no N:M mux)"
-        return {"fp_mac": (what, lambda: FpMac(mults, FP_ADD_STAGES))}
     if block == "pe":
         from nmsat.hw.datapath.pe import PE as cls
     else:
@@ -190,20 +188,24 @@ def _designs(cfg, block, arith):
     for name, c in variants.items():
         params = core_params(c)  # rejects a config the RTL cannot build before any tool runs
         pats = " ".join(str(p) for p in c.array.patterns) or "dense only"
-        what = f"int{c.array.data_width} {block}, {c.array.rows}x{c.array.cols}, P={c.array.mults_per_pe}, {pats}"
+        arith = "bf16 x bf16 -> fp32" if c.array.arithmetic == "bf16" else f"int{c.array.data_width}"
+        what = f"{arith} {block}, {c.array.rows}x{c.array.cols}, P={c.array.mults_per_pe}, {pats}"
         out[name] = (what, lambda params=params: cls(params))
     return out
 
 
-def timing_report(cfg, block="pe", arith="int", seeds=(1, 2, 3), freq_mhz=None):
-    """Fmax (median over `seeds`), critical path and utilisation of each variant of `block`; `freq_mhz`
-    (default: the config's clock) is nextpnr's target, and each variant says whether it meets it."""
-    if block not in BLOCKS or arith not in ARITHS:
-        raise NmsatError(f"timing: block {block!r} / arith {arith!r}: use one of {BLOCKS} / {ARITHS}")
+def timing_report(cfg, block="pe", arith=None, seeds=(1, 2, 3), freq_mhz=None):
+    """Fmax (median over `seeds`), critical path and utilisation of each variant of `block` of `cfg` (with the
+    datapath `arith`, default the config's); `freq_mhz` (default: the config's clock) is nextpnr's target, and
+    each variant says whether it meets it."""
+    if block not in BLOCKS:
+        raise NmsatError(f"timing: block {block!r}: use one of {BLOCKS}")
+    cfg = with_arithmetic(cfg, arith)
+    arith = cfg.array.arithmetic
     if not seeds:
         raise NmsatError("timing: need at least one seed")
     freq = float(freq_mhz or cfg.array.clock_mhz)
-    designs = _designs(cfg, block, arith)
+    designs = _designs(cfg, block)
     versions = tool_versions()
     variants = {}
     for name, (what, build) in designs.items():

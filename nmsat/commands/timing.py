@@ -13,8 +13,9 @@ from nmsat.config import load_config
               help="accelerator config TOML (default: the shipped 32x32 config; a PE is quick, a core is not)")
 @click.option("--block", type=click.Choice(["pe", "core"]), default="pe", show_default=True,
               help="what to place and route: one PE, or the whole core")
-@click.option("--arith", type=click.Choice(["int", "bf16"]), default="int", show_default=True,
-              help="int: the config's integer datapath, dense-only and N:M; bf16: the bf16 x bf16 -> fp32 MAC")
+@click.option("--arith", type=click.Choice(["int", "bf16"]), default=None,
+              help="the datapath to time (default: the config's [array] arithmetic); bf16 brings 16-bit operands "
+                   "and 32-bit accumulators")
 @click.option("--seeds", type=click.IntRange(1, 20), default=3, show_default=True,
               help="nextpnr runs (seeds 1..N) per design; Fmax is their median")
 @click.option("--freq", type=click.FloatRange(min=1, min_open=False), default=None,

@@ -1,6 +1,7 @@
 """Whole GEMMs from memory on the RTL (cocotb + the deterministic AXI memory model): Y in memory == the golden
-GEMM and RTL cycles == `nmsat.sim.engine.gemm_cycles`, over every mode, chunking, residency, row-group count,
-ragged edge, padded strides and 4 KiB page crossings."""
+GEMM (bit for bit `golden_gemm_fp_array` in bf16) and RTL cycles == `nmsat.sim.engine.gemm_cycles`, over every
+mode, chunking, residency, row-group count, ragged edge, padded strides and 4 KiB page crossings, in both
+arithmetics."""
 
 import numpy as np
 import pytest
@@ -10,10 +11,12 @@ from nmsat.core_params import core_params
 from nmsat.hw.tb.pysim_gemm import run_gemm_pysim
 from nmsat.hw.tb.validate import run_validation
 from nmsat.sim.engine import gemm_cycles
+from nmsat.sim.fp import f32_bits
 from nmsat.sim.gemm_plan import plan_gemm
-from nmsat.sim.golden import golden_gemm
+from nmsat.sim.golden import golden_gemm, golden_gemm_fp_array
 
 SMALL = load_config("configs/hw-small.toml")
+BF16 = load_config("configs/hw-small-bf16.toml")
 TINY = SMALL.replace(array={"rows": 2, "cols": 2}, memory={"bus_bytes": 8, "read_latency": 3, "write_latency": 2})
 
 
@@ -28,6 +31,24 @@ def test_verilator_random_gemms(hw_build_root):
     _check(results, SMALL)
     assert {r["resident"] for r in results} == {True, False}
     assert max(r["groups"] for r in results) > 1 and max(r["tiles"] for r in results) > 20
+
+
+def test_verilator_random_bf16_gemms(hw_build_root):
+    """bf16 x bf16 -> fp32 with zeros, infinities, subnormals and overflow among the operands."""
+    results = run_validation(BF16, 16, "verilator", seed=13, build_root=hw_build_root, max_dim=24)
+    _check(results, BF16)
+    assert max(r["groups"] for r in results) > 1 and max(r["tiles"] for r in results) > 4
+
+
+def test_amaranth_simulator_bf16_gemm():
+    """One bf16 GEMM with several folds and n blocks in Amaranth's own simulator (about 30 s)."""
+    p = core_params(BF16)
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((3, 40)), rng.standard_normal((6, 40))
+    plan = plan_gemm(BF16, 3, 6, 40, "2:4", chunk=3)
+    y, cycles = run_gemm_pysim(p, plan, a, b, "2:4")
+    assert (y == f32_bits(golden_gemm_fp_array(a, b, "2:4", p.window(plan.mode), p.mults, p.rows))).all()
+    assert cycles == gemm_cycles(plan, BF16)
 
 
 def test_icarus_random_gemms(hw_build_root):
@@ -65,6 +86,12 @@ def test_verilator_sweep(seed, hw_build_root):
 def test_verilator_other_arrays(array, memory, hw_build_root):
     cfg = SMALL.replace(array=array, memory=memory)
     _check(run_validation(cfg, 60, "verilator", seed=300, build_root=hw_build_root, max_dim=20), cfg)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(2))
+def test_verilator_bf16_sweep(seed, hw_build_root):
+    _check(run_validation(BF16, 100, "verilator", seed=400 + seed, build_root=hw_build_root, max_dim=32), BF16)
 
 
 @pytest.mark.slow

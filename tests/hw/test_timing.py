@@ -12,6 +12,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 from tiny import TINY
 
+from nmsat.config import load_config
 from nmsat.hw.flow import timing
 from nmsat.hw.flow.wrapper import ShiftWrapper, port_bits
 
@@ -67,12 +68,12 @@ def test_flow_on_a_tiny_design(tmp_path, monkeypatch):
     assert timing.block_timing(_Acc, seeds=(1,), freq_mhz=100) == res
 
 
-def test_bf16_core_is_one_line_exit_2():
-    out = subprocess.run([sys.executable, "-m", "nmsat", "timing", "--config", "configs/hw-small.toml",
-                          "--block", "core", "--arith", "bf16"], capture_output=True, text=True)
-    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "--arith bf16" in out.stderr
-
-
+def test_arithmetic_override_builds_the_bf16_datapath():
+    cfg = timing.with_arithmetic(load_config("configs/hw-small.toml"), "bf16")
+    assert (cfg.array.arithmetic, cfg.array.data_width, cfg.array.acc_width) == ("bf16", 16, 32)
+    designs = timing._designs(cfg, "pe")
+    assert set(designs) == {"dense", "nm"} and all("bf16" in what for what, _ in designs.values())
+    assert timing.with_arithmetic(cfg, None) is cfg
 
 
 @pytest.mark.slow

@@ -130,7 +130,7 @@ def test_ws_row_groups():
 def test_max_row_groups_one_reproduces_the_plain_array(monkeypatch):
     # Network totals of the model before WS row groups existed (same traces, default config otherwise), which
     # had the unpipelined datapath's WS_OVERHEAD of 2.
-    monkeypatch.setattr("nmsat.sim.tile.WS_OVERHEAD", 2)
+    monkeypatch.setattr("nmsat.sim.tile.ws_overhead", lambda array: 2)
     cfg = default_config().replace(array={"max_row_groups": 1}, memory={"act_spad_kib": 512, "out_spad_kib": 256},
                                    projection={"enabled": True})
     cases = {(8, 32, "bdwp", "best"): 3_348_834, (8, 32, "dense", "best"): 4_451_731,

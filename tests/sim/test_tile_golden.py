@@ -39,3 +39,25 @@ def test_tile_rejects_oversize_and_unsupported():
         run_tile(a, a, None, ARRAY, "ws")
     with pytest.raises(NmsatError, match="pattern 3:8 is not supported"):
         run_tile(a, a, "3:8", ARRAY, "os")
+
+
+def test_bf16_tile_follows_the_array_order():
+    """One window per array row, from +0: with no exact zeros that is golden_gemm_fp's order per window, and
+    the whole tile is within the recursive-summation bound of the exact product."""
+    from nmsat.sim.fp import bf16_bits, bf16_value, f32_bits
+    from nmsat.sim.golden import golden_gemm_fp, golden_gemm_fp_array
+
+    array = default_config().replace(array={"rows": 4, "cols": 3, "arithmetic": "bf16"}).array
+    rng = np.random.default_rng(7)
+    for mode in MODES:
+        e = array.reduction_per_cycle(mode)
+        a, b = bf16_bits(rng.standard_normal((5, 4 * e))), bf16_bits(rng.standard_normal((3, 4 * e)))
+        res = run_tile(a, b, mode, array, "ws")
+        assert np.array_equal(f32_bits(res.y), f32_bits(golden_gemm_fp_array(a, b, mode, e, 4, 4)))
+        one = golden_gemm_fp_array(a[:, :e], b[:, :e], mode, e, 4, 1)
+        assert np.array_equal(f32_bits(one), f32_bits(golden_gemm_fp(a[:, :e], b[:, :e], mode)))
+        exact = golden_gemm(bf16_value(a).astype(np.float64), bf16_value(b).astype(np.float64), mode)
+        mag = golden_gemm(np.abs(bf16_value(a)).astype(np.float64), np.abs(bf16_value(b)).astype(np.float64), mode)
+        u = 2.0 ** -24
+        gamma = 8 * u / (1 - 8 * u)  # at most 4 + 3 + 1 rounded adds on any output's path
+        assert (np.abs(res.y - exact) <= gamma * mag).all()
