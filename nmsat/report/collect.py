@@ -209,3 +209,49 @@ def sim_speed(path):
 
 __all__ = ["COMPONENTS", "accuracy", "energy", "nongemm", "pass_breakdown", "projection_steps", "schedules",
            "sim_speed", "speedups", "time_breakdown"]
+
+
+TIMING_RESULTS = "benchmarks/results/timing_pe_{arith}.json"  # written by benchmarks/bench_timing.py
+ARITHMETIC_PATTERN = "2:8"
+
+
+def with_arithmetic(cfg, arith):
+    """`cfg` with the datapath `arith`; bf16 brings its 16-bit operands and 32-bit accumulators."""
+    widths = {"data_width": 16, "acc_width": 32} if arith == "bf16" else {}
+    return cfg.replace(array={"arithmetic": arith, **widths})
+
+
+def pe_fmax(cfg, arith):
+    """Place-and-route of `cfg`'s PE in `arith` (`benchmarks/bench_timing.py`): {dense, nm: median Fmax MHz,
+    file, device, seeds}, or None when no result for this config is recorded."""
+    path = Path(TIMING_RESULTS.format(arith=arith))
+    if not path.exists():
+        return None
+    t = json.loads(path.read_text())
+    v = t["variants"]
+    if t.get("config") != cfg.name or "nm" not in v:
+        return None
+    return {"dense": v["dense"]["fmax_median_mhz"], "nm": v["nm"]["fmax_median_mhz"], "file": str(path),
+            "device": t["device"], "seeds": len(v["nm"]["fmax_mhz"])}
+
+
+def arithmetic_rows(cfg, models=SPEEDUP_MODELS, pattern=ARITHMETIC_PATTERN, batch=32):
+    """Per model and datapath (int, bf16): dense and BDWP step cycles on the generated hardware and, where the
+    PE's Fmax is measured, the step's milliseconds at it (the dense-only PE's Fmax for dense, the N:M PE's for
+    BDWP) and the wall-clock speedup that gives."""
+    rows = []
+    for arith in ("int", "bf16"):
+        c = with_arithmetic(cfg, arith)
+        fmax = pe_fmax(cfg, arith)
+        for model, size in models:
+            dense = simulate(workload(model, size, batch, "dense", None), c, "dense", "best", True).total_cycles
+            bdwp = simulate(workload(model, size, batch, "bdwp", pattern), c, "bdwp", "best", True).total_cycles
+            row = {"model": model, "arithmetic": arith, "dense_cycles": dense, "bdwp_cycles": bdwp,
+                   "cycle_speedup": dense / bdwp, "dense_fmax_mhz": None, "nm_fmax_mhz": None, "dense_ms": None,
+                   "bdwp_ms": None, "time_speedup": None}
+            if fmax:
+                row.update(dense_fmax_mhz=fmax["dense"], nm_fmax_mhz=fmax["nm"], dense_ms=dense / fmax["dense"] / 1e3,
+                           bdwp_ms=bdwp / fmax["nm"] / 1e3)
+                row["time_speedup"] = row["dense_ms"] / row["bdwp_ms"]
+            rows.append(row)
+    return rows

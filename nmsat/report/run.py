@@ -87,6 +87,8 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
     say(f"simulating training steps of {', '.join(m for m, _ in models)} x {', '.join(collect.SPEEDUP_PATTERNS)}: "
         "dense, SR-STE, BDWP")
     speed = collect.speedups(cfg, models=models, batch=SIM_BATCH)
+    say("BDWP 2:8 steps with the integer and the bf16 datapath, times at the PEs' measured Fmax")
+    datapath = collect.arithmetic_rows(cfg, models=models, batch=SIM_BATCH)
     say("taking the projected model's assumptions away one at a time (BDWP 2:8 speedups)")
     steps = collect.projection_steps(cfg, models=models, batch=SIM_BATCH)
     say("non-GEMM work of the same models on the projected vector unit (BDWP 2:8 vs dense)")
@@ -118,4 +120,5 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
         design = ds.collect(models, out, config_path)
     say(f"writing the report to {out}/")
     return build_report(out, cfg, acc, speed, steps, passes, energy, sched, layer_time, rtl, area_data,
-                        collect.sim_speed(SPEED_RESULTS), settings, nongemm, (method_table, cpu_meta), design)
+                        collect.sim_speed(SPEED_RESULTS), settings, nongemm, (method_table, cpu_meta), design,
+                        datapath)
