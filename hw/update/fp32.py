@@ -53,8 +53,7 @@ def fp32_mul(m, a, b, name="mul"):
     exp = Signal(signed(12), name=f"{name}_exp")
     m.d.comb += exp.eq(ea + eb - 127 + top)
     # 27 bits: leading one, 23 fraction bits, guard, then the rest folded into sticky bits
-    norm = Mux(top, Cat(prod[22:24].any(), prod[:22].any(), prod[23:47]),
-               Cat(prod[:21].any(), prod[21], prod[22:47]))
+    norm = Mux(top, Cat(prod[:23].any(), Const(0, 1), prod[23:48]), Cat(prod[:22].any(), Const(0, 1), prod[22:47]))
     nan = na | nb | (ia & zb) | (za & ib)
     return _finish(m, name, sign, exp, norm, nan, ia | ib, sign, za | zb, sign)
 

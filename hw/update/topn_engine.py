@@ -58,17 +58,24 @@ def sort_key(u):
     return Mux(nan, 0, u[:31] + 1)
 
 
-def _select(m, values, n, name):
-    """(kept values, their in-group positions) of one group: the n largest keys, ascending position."""
-    size = len(values)
-    keys = [Signal(32, name=f"{name}_k{i}") for i in range(size)]
-    m.d.comb += [k.eq(sort_key(v)) for k, v in zip(keys, values, strict=True)]
+def kept_bits(m, keys, n, name):
+    """Kept flags of one group of sort `keys`: rank (keys larger, or equal at a lower position) below n."""
+    size = len(keys)
     kept = []
     for i in range(size):
         beaten = [(keys[j] > keys[i]) | ((keys[j] == keys[i]) if j < i else Const(0)) for j in range(size) if j != i]
         rank = Signal(range(size), name=f"{name}_r{i}")
         m.d.comb += rank.eq(sum(beaten))
         kept.append(rank < n)
+    return kept
+
+
+def _select(m, values, n, name):
+    """(kept values, their in-group positions) of one group: the n largest keys, ascending position."""
+    size = len(values)
+    keys = [Signal(32, name=f"{name}_k{i}") for i in range(size)]
+    m.d.comb += [k.eq(sort_key(v)) for k, v in zip(keys, values, strict=True)]
+    kept = kept_bits(m, keys, n, name)
     out_v, out_i = [], []
     for t in range(n):
         v, ix = Signal(32, name=f"{name}_v{t}"), Signal(range(max(2, size)), name=f"{name}_i{t}")

@@ -46,27 +46,26 @@ def read_matrix(image, base, stride, shape):
 def run_jobs(engine, p, jobs, simulator, max_cycles, build_root=DEFAULT_BUILD_ROOT, memory_words=MEMORY_WORDS):
     """Run one descriptor per job on `engine`, jobs in order on one memory of `memory_words` words.
 
-    A job is ``(image, word, (lo, hi))``: the memory image (bytes, from address 0) it starts from, its
-    descriptor and the byte range to read back. Only the words that differ from the previous job's
-    expected image are written (the first job writes the image's non-zero words: memory starts zeroed),
-    so each job's image must be the previous one's expected output plus its own inputs. Returns per job
+    A job is ``(image, expected, word, (lo, hi))``: the memory image (bytes, from address 0) it starts
+    from, the image it should leave, its descriptor and the byte range to read back. Only the words that
+    differ from the previous job's expected image are written (memory starts zeroed). Returns per job
     ``(bytes lo..hi after it, cycles)``.
     """
     bb = p.bus_bytes
     programs, known = [], None
-    for image, word, (lo, hi) in jobs:
+    for image, expected, word, (lo, hi) in jobs:
         if cdiv(len(image), bb) >= memory_words:
             raise ValueError(f"image of {len(image)} bytes exceeds the memory")
         ws = np.array(image_words(image, bb), dtype=object)
         old = np.zeros(len(ws), dtype=object) if known is None else known
         writes = {int(i): int(ws[i]) for i in np.flatnonzero(ws != old)}
         programs.append({"words": writes, "desc": word, "read": [lo // bb, cdiv(hi, bb) - lo // bb]})
-        known = ws
+        known = np.array(image_words(expected, bb), dtype=object)
     params = {"period_ns": PERIOD_NS, "max_cycles": max_cycles, "gemms": programs}
     text = to_verilog(EngineSystem(engine, p, memory_words), TOP)
     run = run_cocotb(text, TOP, "nmsat.hw.tb.tb_gemm", simulator, params, build_root)
     out = []
-    for (_, _, (lo, hi)), res in zip(jobs, run.outputs, strict=True):
+    for (*_, (lo, hi)), res in zip(jobs, run.outputs, strict=True):
         got = np.frombuffer(b"".join(int(w).to_bytes(bb, "little") for w in res["words"]), dtype=np.uint8)
         first = lo // bb * bb
         out.append((got[lo - first:hi - first].copy(), res["cycles"]))

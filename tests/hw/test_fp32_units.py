@@ -37,8 +37,10 @@ def _vectors(seed, n):
     near[1] = (near[0] & 0xFF800000) ^ (rng.integers(0, 1 << 24, n).astype(np.uint32)) ^ np.uint32(0x80000000)
     small = rng.integers(0x00800000, 0x0C000000, (2, n), dtype=np.uint64).astype(np.uint32)  # near 2**-126
     small ^= rng.integers(0, 2, (2, n)).astype(np.uint32) << 31
-    return (np.concatenate([a.ravel(), rand[0], near[0], small[0]]),
-            np.concatenate([b.ravel(), rand[1], near[1], small[1]]))
+    short = rand & np.uint32(0xFFFFF800)  # 13-bit significands: products and sums that tie exactly
+    short[1] = (short[1] & 0x807FF800) | (short[0] & 0x7F800000)
+    return (np.concatenate([a.ravel(), rand[0], near[0], small[0], short[0]]),
+            np.concatenate([b.ravel(), rand[1], near[1], small[1], short[1]]))
 
 
 def test_fp32_units_match_reference():

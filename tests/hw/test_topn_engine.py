@@ -91,7 +91,7 @@ def _run_verilator(n_cases, seed, build_root):
         image, ref, job = _case(rng, start=ref)
         cases.append((image, ref, job, (job.src_base, job.dst_base + job.n_blocks(P) * job.dst_stride)))
     model = [topn_engine_cycles(P, c[2]) for c in cases]
-    runs = run_jobs(TopNEngine(P), P, [(c[0], topn_word(P, c[2]), c[3]) for c in cases], "verilator",
+    runs = run_jobs(TopNEngine(P), P, [(c[0], c[1], topn_word(P, c[2]), c[3]) for c in cases], "verilator",
                     100 + 2 * max(model), build_root)
     for (_, ref, job, (lo, hi)), (got, cycles), expect in zip(cases, runs, model, strict=True):
         assert (got == ref[lo:hi]).all(), f"{job}: images differ at bytes {lo + np.flatnonzero(got != ref[lo:hi])[:8]}"
