@@ -105,16 +105,21 @@ def write_topn(image, p, job, w):
 
 
 def row_beats(p, job):
-    """Read beats of every weight row, in the engine's order (block > window): ``[n_blocks * windows]``."""
+    """Read beats of every weight row, in the engine's order (block > window): ``[n_blocks * windows]``.
+
+    A piece starts at lane ``first`` of a beat (``src_base`` and ``src_stride`` are bus-aligned): FF window s
+    at ``(s*E) mod (BB/4)``, BP block nb at ``(nb*C) mod (BB/4)``."""
     e, c, fv = p.window(job.mode), p.cols, p.bus_bytes // FP32_BYTES
     nbk, win = job.n_blocks(p), job.windows(p)
     cols = np.full(nbk, c)
     cols[-1] = job.n - (nbk - 1) * c
     elems = np.full(win, e)
     elems[-1] = job.k - (win - 1) * e
+    first = (np.arange(nbk) * c) % fv if job.transpose else (np.arange(win) * e) % fv  # lane of a piece's start
+    first = np.repeat(first, win) if job.transpose else np.tile(first, nbk)
     cols, elems = np.repeat(cols, win), np.tile(elems, nbk)
     pieces, valid = (elems, cols) if job.transpose else (cols, elems)
-    return pieces * -(-valid // fv)
+    return pieces * -(-(first + valid) // fv)
 
 
 def topn_engine_cycles(p, job):

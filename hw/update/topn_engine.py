@@ -37,14 +37,9 @@ def topn_descriptor_layout(p):
 
 
 def check_topn_params(p):
-    """`NmsatError` for a geometry the engine does not build: fp32 pieces must start on bus beats."""
-    bb = p.bus_bytes
-    if bb < FP32_BYTES or (p.cols * FP32_BYTES) % bb:
-        raise NmsatError(f"top-N engine: C*4 = {p.cols * FP32_BYTES} bytes must be a multiple of bus_bytes = {bb}")
-    for mode in p.modes:
-        if (p.window(mode) * FP32_BYTES) % bb:
-            raise NmsatError(f"top-N engine: E*4 = {p.window(mode) * FP32_BYTES} bytes (mode {mode}) must be a "
-                             f"multiple of bus_bytes = {bb}")
+    """`NmsatError` for a bus the engine does not build: whole fp32 lanes."""
+    if p.bus_bytes < FP32_BYTES:
+        raise NmsatError(f"top-N engine: bus_bytes = {p.bus_bytes} holds no fp32 value")
 
 
 def bf16_round(u):
@@ -156,6 +151,7 @@ class TopNEngine(wiring.Component):
         blk_addr, win_addr, dst_blk, dst_row = (Signal(ADDR_WIDTH, name=n) for n in
                                                 ("blk_addr", "win_addr", "dst_blk", "dst_row"))
         r_pieces, r_valid, r_beats = Signal(cw), Signal(cw), Signal(cw)
+        lane0 = Signal(range(fv))  # lane of a piece's first fp32 in its first beat (pieces share it)
 
         # Read: address side.
         ar_active, ar_piece, ar_addr, ar_left, piece_addr = Signal(), Signal(cw), Signal(ADDR_WIDTH), Signal(cw), \
@@ -176,13 +172,14 @@ class TopNEngine(wiring.Component):
         # Read: data side, into the buffer.
         buf = [[Signal(32, name=f"buf_{c}_{e}") for e in range(e_max)] for c in range(p.cols)]
         d_piece, d_beat = Signal(cw), Signal(cw)
-        lanes = [axi.rdata[32 * j:32 * (j + 1)] for j in range(fv)]
+        shift_fv = fv.bit_length() - 1
         for c in range(p.cols):
             for e in range(e_max):
-                ff = (d_piece == c) & (d_beat == e // fv) & (e < r_valid)
-                bp = (d_piece == e) & (d_beat == c // fv) & (c < r_valid)
-                with m.If(axi.rvalid & Mux(d.transpose, bp, ff)):
-                    m.d.sync += buf[c][e].eq(Mux(d.transpose, lanes[c % fv], lanes[e % fv]))
+                at = Mux(d.transpose, c, e) + lane0  # fp32 position within the piece's beats
+                hit = (d_piece == Mux(d.transpose, e, c)) & (d_beat == (at >> shift_fv)) & \
+                    (Mux(d.transpose, c, e) < r_valid)
+                with m.If(axi.rvalid & hit):
+                    m.d.sync += buf[c][e].eq(axi.rdata.word_select(at[:shift_fv] if fv > 1 else 0, 32))
         with m.If(axi.rvalid):
             m.d.sync += d_beat.eq(d_beat + 1)
             with m.If(d_beat == r_beats - 1):
@@ -232,10 +229,12 @@ class TopNEngine(wiring.Component):
             with m.Case(row):
                 pieces = Mux(d.transpose, elems, cols)
                 valid = Mux(d.transpose, cols, elems)
-                beats = (valid + fv - 1) >> (fv.bit_length() - 1)
-                m.d.sync += [r_pieces.eq(pieces), r_valid.eq(valid), r_beats.eq(beats),
-                             ar_active.eq(1), ar_piece.eq(0), ar_addr.eq(win_addr), ar_left.eq(beats),
-                             piece_addr.eq(win_addr), d_piece.eq(0), d_beat.eq(0), state.eq(read)]
+                first = win_addr[2:shift] if fv > 1 else 0
+                beats = (first + valid + fv - 1) >> shift_fv
+                start = win_addr & ~(bb - 1)
+                m.d.sync += [r_pieces.eq(pieces), r_valid.eq(valid), r_beats.eq(beats), lane0.eq(first),
+                             ar_active.eq(1), ar_piece.eq(0), ar_addr.eq(start), ar_left.eq(beats),
+                             piece_addr.eq(start), d_piece.eq(0), d_beat.eq(0), state.eq(read)]
                 m.d.sync += [x.eq(0) for col in buf for x in col]
             with m.Case(pack):
                 with m.If(~w_busy):

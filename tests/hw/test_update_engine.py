@@ -48,7 +48,7 @@ def test_amaranth_simulator_update(seed):
     image, ref, fields, (rows, cols, _) = _case(np.random.default_rng(seed), max_dim=10, image_bytes=1 << 13)
     out, cycles = run_engine_pysim(UpdateEngine(P), P, image, update_word(P, fields))
     got = read_matrix(out, fields["w_base"], fields["w_stride"], (rows, cols))
-    assert (out == ref).all(), f"{fields}: W' {got} != {read_matrix(ref, fields['w_base'], fields['w_stride'], (rows, cols))}"
+    assert (out == ref).all(), f"{fields}: W' {got}"
     assert cycles == update_engine_cycles(P, rows, cols)
 
 
