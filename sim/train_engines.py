@@ -3,7 +3,8 @@
 engines are part of `nmsat_core` (today they are separate tops, and `nmsat.sim.network` charges GEMMs only).
 
 Behind the core's one AXI4 port the engines would run one descriptor at a time, like GEMMs: charge these
-costs in series on the array's timeline after each layer's WG GEMM (no pre-generation hiding). A layer of ``blocks`` weights ``W[n_out, k_in]`` (a grouped convolution's groups)
+costs in series on the array's timeline after each layer's WG GEMM (no pre-generation hiding).
+A layer of ``blocks`` weights ``W[n_out, k_in]`` (a grouped convolution's groups)
 takes one descriptor per block; its operands are packed (row strides the bus-aligned row lengths).
 The RTL has standard top-N passes only (FF along K_in, BP along N_out): the transposable block pass and
 Bi-Mask's search are not built, so those modes get no mask charge here (`mask_jobs_rtl`).
