@@ -9,7 +9,8 @@ magnitudes. ``transpose = 0`` (FF): ``B = W[n_out, k_in]``, groups along K_in; `
 
 Magnitude order (the hardware's sort key, equal to `nmsat.nm` on the same fp32 values): ``|x|`` with
 ``-0 == +0``, subnormals by their value, ``inf`` largest, and any NaN smaller than every number (also
-smaller than the zeros that pad a ragged window); ties go to the lower index.
+smaller than the zeros that pad a ragged window, as in `nmsat.nm`); ties go to the lower index. (The torch
+masks of `nmsat.algo` rank with ``max``, which puts a NaN first.)
 """
 
 from dataclasses import dataclass, replace
