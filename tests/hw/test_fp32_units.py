@@ -39,7 +39,7 @@ def _vectors(seed, n):
     small ^= rng.integers(0, 2, (2, n)).astype(np.uint32) << 31
     short = rand & np.uint32(0xFFFFF800)  # 13-bit significands: products and sums that tie exactly
     short[1] = (short[1] & 0x807FF800) | (short[0] & 0x7F800000)
-    tiny = (rng.integers(60, 67, (2, n)) << 23 | rng.integers(0, 1 << 23, (2, n))).astype(np.uint32)  # products ~2**-126
+    tiny = (rng.integers(60, 67, (2, n)) << 23 | rng.integers(0, 1 << 23, (2, n))).astype(np.uint32)  # ~2**-63
     return (np.concatenate([a.ravel(), rand[0], near[0], small[0], short[0], tiny[0]]),
             np.concatenate([b.ravel(), rand[1], near[1], small[1], short[1], tiny[1]]))
 
