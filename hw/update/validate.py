@@ -17,6 +17,7 @@ DEFAULT_BUILD_ROOT = Path(".cache") / "nmsat-hw-sim"
 MEMORY_WORDS = 1 << 13
 PERIOD_NS = 10
 TOP = "nmsat_engine_system"
+TRAIN_TOP = "nmsat_train_system"
 SPECIALS = np.array([0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00001, 0x00000001,
                      0x807FFFFF, 0x3F800000, 0xBF800000, 0x7F7FFFFF], dtype=np.uint32)
 
@@ -43,13 +44,15 @@ def read_matrix(image, base, stride, shape):
     return raw.view("<u4").reshape(rows, cols)
 
 
-def run_jobs(engine, p, jobs, simulator, max_cycles, build_root=DEFAULT_BUILD_ROOT, memory_words=MEMORY_WORDS):
+def run_jobs(engine, p, jobs, simulator, max_cycles, build_root=DEFAULT_BUILD_ROOT, memory_words=MEMORY_WORDS,
+             ports=None):
     """Run one descriptor per job on `engine`, jobs in order on one memory of `memory_words` words.
 
     A job is ``(image, expected, word, (lo, hi))``: the memory image (bytes, from address 0) it starts
     from, the image it should leave, its descriptor and the byte range to read back. Only the words that
     differ from the previous job's expected image are written (memory starts zeroed). Returns per job
-    ``(bytes lo..hi after it, cycles)``.
+    ``(bytes lo..hi after it, cycles)``. With `ports` (one per job) the design is
+    `nmsat.hw.update.train_system.TrainSystem` (`engine` is ignored) and job i goes to port ``ports[i]``.
     """
     bb = p.bus_bytes
     programs, known = [], None
@@ -60,10 +63,18 @@ def run_jobs(engine, p, jobs, simulator, max_cycles, build_root=DEFAULT_BUILD_RO
         old = np.zeros(len(ws), dtype=object) if known is None else known
         writes = {int(i): int(ws[i]) for i in np.flatnonzero(ws != old)}
         programs.append({"words": writes, "desc": word, "read": [lo // bb, cdiv(hi, bb) - lo // bb]})
+        if ports is not None:
+            programs[-1]["port"] = ports[len(programs) - 1]
         known = np.array(image_words(expected, bb), dtype=object)
     params = {"period_ns": PERIOD_NS, "max_cycles": max_cycles, "gemms": programs}
-    text = to_verilog(EngineSystem(engine, p, memory_words), TOP)
-    run = run_cocotb(text, TOP, "nmsat.hw.tb.tb_gemm", simulator, params, build_root)
+    if ports is None:
+        text, top, bench = to_verilog(EngineSystem(engine, p, memory_words), TOP), TOP, "nmsat.hw.tb.tb_gemm"
+    else:
+        from nmsat.hw.update.train_system import TrainSystem
+
+        top, bench = TRAIN_TOP, "nmsat.hw.update.tb_train"
+        text = to_verilog(TrainSystem(p, memory_words), top)
+    run = run_cocotb(text, top, bench, simulator, params, build_root)
     out = []
     for (*_, (lo, hi)), res in zip(jobs, run.outputs, strict=True):
         got = np.frombuffer(b"".join(int(w).to_bytes(bb, "little") for w in res["words"]), dtype=np.uint8)

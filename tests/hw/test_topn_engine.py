@@ -103,6 +103,7 @@ def _run_verilator(n_cases, seed, build_root):
     return cases
 
 
+@pytest.mark.slow  # the default suite runs both engines on Verilator in tests/hw/test_train_system.py
 def test_verilator_random_topn(hw_build_root):
     cases = _run_verilator(16, 7, hw_build_root)
     assert {(c[2].mode, c[2].transpose) for c in cases} >= {(3, False), (3, True)}

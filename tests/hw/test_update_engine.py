@@ -67,6 +67,7 @@ def _run_verilator(n_cases, seed, build_root):
     return cases
 
 
+@pytest.mark.slow  # the default suite runs both engines on Verilator in tests/hw/test_train_system.py
 def test_verilator_random_update(hw_build_root):
     cases = _run_verilator(12, 5, hw_build_root)
     assert {c[2]["mode"] for c in cases} == set(P.modes) and {c[2]["first"] for c in cases} == {0, 1}
