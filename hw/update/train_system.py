@@ -3,9 +3,10 @@ device a whole training step runs on (docs/hw-interface.md, "Training engines").
 
 Three descriptor ports select the command: ``desc`` (a GEMM, `nmsat.hw.core.Core` unchanged), ``topn_desc``
 (`TopNEngine`) and ``update_desc`` (`UpdateEngine`). A port's ``ready`` is high only while all three are
-idle (and no earlier port in that order holds a valid descriptor), so one command runs at a time; the one accepted owns the AXI4 port until its ``done`` (every unit
-finishes its transfers before ``done``). ``done`` is the OR of the three. Other ports: the memory's
-``dbg_*`` back door, as `nmsat.hw.tb.system.System`.
+idle and no earlier port (in that order) holds a valid descriptor, so one command runs at a time; the one
+accepted owns the AXI4 port until its ``done`` (every unit finishes its transfers before ``done``).
+``done`` is the OR of the three. Other ports: the memory's ``dbg_*`` back door, as
+`nmsat.hw.tb.system.System`.
 """
 
 from amaranth import Cat, Const, Module, Signal
