@@ -87,6 +87,34 @@ def write_operands(image, p, plan, where, a, b, pattern):
         image[start:start + s * row_bytes] = np.packbits(padded, axis=1, bitorder="little").reshape(-1)
 
 
+def read_weight_rows(image, p, plan, where, pattern):
+    """The inverse of `write_operands`' B layout: ``(values, kept)`` of ``B[N, K]`` from `image`, values as
+    stored (D-bit unsigned patterns; 0 where pruned), `kept` True at the positions the rows hold."""
+    e, row_bits, cp = p.window(plan.mode), plan.w_row_beats * p.bus_bits, p.cols * p.mults
+    windows = cdiv(plan.k, e)
+    values = np.zeros((plan.n_blocks * p.cols, windows * e), dtype=np.int64)
+    kept = np.zeros(values.shape, dtype=bool)
+    j = np.arange(p.mults)
+    for nb in range(plan.n_blocks):
+        start = where.b_base + nb * where.b_stride
+        raw = image[start:start + windows * row_bits // 8].reshape(windows, -1)
+        bits = np.unpackbits(raw, axis=1, bitorder="little").astype(np.int64)
+        weights = 1 << np.arange(p.data_width)
+        vals = (bits[:, :cp * p.data_width].reshape(windows, p.cols, p.mults, p.data_width) * weights).sum(-1)
+        if plan.mode:
+            pat = p.patterns[plan.mode - 1]
+            ib = bits[:, cp * p.data_width:cp * (p.data_width + p.idx_width)]
+            idx = (ib.reshape(windows, p.cols, p.mults, p.idx_width) * (1 << np.arange(p.idx_width))).sum(-1)
+            pos = (j // pat.n) * pat.m + (idx & ((1 << pat.index_bits) - 1))
+        else:
+            pos = np.broadcast_to(j, (windows, p.cols, p.mults))
+        cols = nb * p.cols + np.arange(p.cols)[None, :, None]
+        k = np.arange(windows)[:, None, None] * e + pos
+        values[np.broadcast_to(cols, k.shape), k] = vals
+        kept[np.broadcast_to(cols, k.shape), k] = True
+    return values[:plan.n, :plan.k], kept[:plan.n, :plan.k]
+
+
 def read_y(image, p, plan, where):
     """``Y[M, N]`` out of the byte array `image`: signed Acc-bit integers (int64), or for bf16 fp32 bit
     patterns (``uint32``)."""

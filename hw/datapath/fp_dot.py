@@ -13,7 +13,8 @@ class FpDotAcc(wiring.Component):
     ``dot = (((+0 + a0*w0) + a1*w1) + ...)`` (`FpMac` from +0, each step rounded to fp32).
 
     `a`, `w`: P bf16 bit patterns given in cycle Y; ``acc_in`` and ``first`` are read in cycle Y + `stages`
-    and ``acc_out`` follows `chain` = `add_stages` cycles later (every add has `add_stages` registers) (`nmsat.sim.fp`, `nmsat.sim.golden.golden_gemm_fp_array`).
+    and ``acc_out`` follows `chain` = `add_stages` cycles later (every add has `add_stages` registers;
+    `nmsat.sim.fp`, `nmsat.sim.golden.golden_gemm_fp_array`).
     The interface of the integer `Mac`, so the PE takes either.
     """
 
