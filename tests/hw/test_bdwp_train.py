@@ -33,7 +33,7 @@ def _data():
 
 def _init():
     torch.manual_seed(0)
-    return [torch.nn.Linear(k, n, bias=False).weight.detach().clone() for k, n in zip(DIMS[:-1], DIMS[1:])]
+    return [torch.nn.Linear(k, n, bias=False).weight.detach().clone() for k, n in zip(DIMS[:-1], DIMS[1:], strict=True)]
 
 
 def _bf16(t):
