@@ -7,8 +7,8 @@ the median over the seeds. Designs: the PE of the report's config (`--config`, d
 config: its PE is what limits its clock, and the 32x32 core itself does not fit an ECP5-85) in `int` and
 `bf16`, and the whole hw-small core in `int` (`--core-arith int,bf16` adds the bf16 core: 16 PEs of five
 fp32 adders each take a long place-and-route on 2 cores). Place-and-route results are deterministic per
-seed and cached by design hash, so a re-run only reads them back. Records the machine's load average (other engineers share
-its cores) before and after. Writes ``benchmarks/results/timing_{pe,core}_{int,bf16}.json`` atomically.
+seed and cached by design hash, so a re-run only reads them back. Records the machine's load average
+(other engineers share its cores) before and after. Writes ``benchmarks/results/timing_{pe,core}_{int,bf16}.json`` atomically.
 """
 
 import argparse
