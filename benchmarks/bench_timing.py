@@ -8,7 +8,8 @@ config: its PE is what limits its clock, and the 32x32 core itself does not fit 
 `bf16`, and the whole hw-small core in `int` (`--core-arith int,bf16` adds the bf16 core: 16 PEs of five
 fp32 adders each take a long place-and-route on 2 cores). Place-and-route results are deterministic per
 seed and cached by design hash, so a re-run only reads them back. Records the machine's load average
-(other engineers share its cores) before and after. Writes ``benchmarks/results/timing_{pe,core}_{int,bf16}.json`` atomically.
+(other engineers share its cores) before and after. Writes
+``benchmarks/results/timing_{pe,core}_{int,bf16}.json`` atomically.
 """
 
 import argparse
