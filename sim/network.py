@@ -6,9 +6,12 @@ order). Units: the array runs GEMMs in that order; the update unit runs updates 
 unit runs FF compressions in update order, then BP compressions in update order; what each mode asks of it
 (passes, a transposable block pass, Bi-Mask's search and permuted BP operand) is `nmsat.sim.mask_cost`.
 
-The generated hardware has no weight-update or top-N data path yet: by default the step is its GEMMs on
-the RTL's GEMM engine, and the update and top-N units below are charged only in the projected model
-(``[projection] enabled`` and ``update_topn``), where ``pregen`` matters.
+By default the step is what the generated hardware does: its GEMMs on the RTL's GEMM engine, then per
+layer the RTL's update engine and top-N engine passes (`nmsat.sim.train_engines`, their exact cycles), all in
+series, because every command shares the one AXI4 port and runs alone: pre-generation hides nothing there
+(``pregen`` is ignored). Modes whose mask passes the top-N engine does not build (transposable, Bi-Mask) are
+charged the projected mask unit's cost there, flagged ``projected_masks``. The projected model (``[projection] enabled``) charges the analytic update and top-N
+units below instead (with ``update_topn``), where ``pregen`` matters.
 
 Without pre-generation (``pregen=False``) the array waits for each layer's update and its top-N
 passes (the critical path). With pre-generation they run on their own units while the array goes on;
@@ -28,6 +31,7 @@ from nmsat.sim.energy import COMPONENTS, static_pj
 from nmsat.sim.layer import best_gemm, check_dataflow, dram_bytes_per_cycle
 from nmsat.sim.mask_cost import mask_jobs, permute_bytes
 from nmsat.sim.modes import gemm_patterns, trace_pattern
+from nmsat.sim.train_engines import RTL_MASK_MODES, mask_jobs_rtl, update_cost_rtl
 from nmsat.sim.vector import speedup_cap, vector_cost
 from nmsat.sim.weight_update import layer_weights, update_cost
 
@@ -140,9 +144,10 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
             energy[c] += v
     sparse = {(row["layer"], row["pass"]) for row in rows if row["sparse"]}
     order = list(dict.fromkeys(g.layer for g in trace.gemms))
+    rtl = not cfg.projection.enabled  # the generated hardware: its update and top-N engines, in series
     projected_units = cfg.projection.enabled and cfg.projection.update_topn
-    weights = layer_weights(trace) if projected_units else {}  # no update/top-N unit in the RTL
-    step = _Step(cfg, pregen)
+    weights = layer_weights(trace) if rtl or projected_units else {}
+    step = _Step(cfg, pregen and not rtl)
     ready_ff, ready_bp, bp_start, dram = {}, {}, {}, sum(r["dram_bytes"] for r in rows)
     bp_jobs = []
     for layer in reversed(order):
@@ -154,10 +159,16 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
         if layer not in weights:
             continue
         n_out, k_in, blocks = weights[layer]
-        cost = update_cost(n_out * k_in * blocks, cfg)
+        passes = [ps for ps in ("FF", "BP") if (layer, ps) in sparse]
+        if rtl:
+            cost = update_cost_rtl(n_out, k_in, blocks, cfg)
+            jobs = (mask_jobs_rtl if mode in RTL_MASK_MODES else mask_jobs)(mode, n_out, k_in, blocks, pat, cfg,
+                                                                           passes)
+        else:
+            cost = update_cost(n_out * k_in * blocks, cfg)
+            jobs = mask_jobs(mode, n_out, k_in, blocks, pat, cfg, passes)
         done = step.unit("update", f"{layer} update", step.t, cost)
         ready_ff[layer] = ready_bp[layer] = done
-        jobs = mask_jobs(mode, n_out, k_in, blocks, pat, cfg, [ps for ps in ("FF", "BP") if (layer, ps) in sparse])
         for ps, c in jobs:
             if ps == "FF" or ps == "FF+BP" or not pregen:
                 end = step.unit("topn", f"{layer} top-N {ps}", done, c)
@@ -203,6 +214,8 @@ def simulate(trace, cfg, mode="bdwp", dataflow="best", pregen=True, pattern=None
                  "update_exposed_cycles": step.waits["update"], "topn_exposed_cycles": step.waits["topn"],
                  "dram_bytes": dram}
     overheads["projected"] = cfg.projection.enabled
+    # modes whose mask passes the RTL's top-N engine does not build are charged the projected mask unit's cost
+    overheads["projected_masks"] = rtl and mode not in RTL_MASK_MODES and mode != "dense"
     if vector is not None:
         overheads.update(vector_cycles=vector["cycles"], vector_ops=vector["ops"],
                          nongemm_share=vector["cycles"] / total if total else 0.0,
