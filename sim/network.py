@@ -10,8 +10,9 @@ By default the step is what the generated hardware does: its GEMMs on the RTL's 
 layer the RTL's update engine and top-N engine passes (`nmsat.sim.train_engines`, their exact cycles), all in
 series, because every command shares the one AXI4 port and runs alone: pre-generation hides nothing there
 (``pregen`` is ignored). Modes whose mask passes the top-N engine does not build (transposable, Bi-Mask) are
-charged the projected mask unit's cost there, flagged ``projected_masks``. The projected model (``[projection] enabled``) charges the analytic update and top-N
-units below instead (with ``update_topn``), where ``pregen`` matters.
+charged the projected mask unit's cost there, flagged ``projected_masks``. The projected model
+(``[projection] enabled``) charges the analytic update and top-N units below instead (with ``update_topn``),
+where ``pregen`` matters.
 
 Without pre-generation (``pregen=False``) the array waits for each layer's update and its top-N
 passes (the critical path). With pre-generation they run on their own units while the array goes on;
