@@ -62,10 +62,11 @@ def _header(cfg, settings):
         _clock_note(cfg),
         "",
         ("Every cycle count below is the **generated hardware's**: the RTL's weight-stationary GEMM engine run "
-         "from memory, whose cycles the model reproduces exactly (section *RTL versus model*). Columns marked "
-         "*projected* come from the projected model (`[projection] enabled`): output-stationary and other loop "
-         f"orders, {cfg.projection.dram_gbps:g} GB/s of DRAM, on-chip im2col, the weight update and top-N units; "
-         "none of that is in the RTL yet." if not cfg.projection.enabled else
+         "from memory, then per layer its weight-update and top-N engines, in series on the one AXI4 port, "
+         "whose cycles the model reproduces exactly (section *RTL versus model*). Columns marked *projected* "
+         "come from the projected model (`[projection] enabled`): output-stationary and other loop orders, "
+         f"{cfg.projection.dram_gbps:g} GB/s of DRAM, on-chip im2col, update and top-N units that overlap the "
+         "array (pre-generation); none of that is in the RTL yet." if not cfg.projection.enabled else
          "**Projected**: `[projection] enabled` is on, so these figures assume hardware the RTL does not have "
          "(output-stationary, other loop orders, a DRAM bandwidth, on-chip im2col, update and top-N units)."),
         "",
@@ -96,9 +97,10 @@ def _speedup_section(rows, out):
     return "\n".join([
         "## Training speedup over dense",
         "",
-        "One training step's GEMMs (FF + BP + WG of every layer), batch 32, on the generated hardware: every "
-        "GEMM run from memory by the RTL's GEMM engine with the best chunk and A residency the descriptor "
-        "allows (a sparse GEMM may run in dense mode on its pruned weights where that is faster). `bound` is "
+        "One training step (FF + BP + WG GEMMs of every layer, the weight update, and the N:M methods' top-N "
+        "passes), batch 32, on the generated hardware: every GEMM run from memory by the RTL's GEMM engine with "
+        "the best chunk and A residency the descriptor allows (a sparse GEMM may run in dense mode on its pruned "
+        "weights where that is faster), the update and top-N engines after each layer's GEMMs. `bound` is "
         "the Amdahl bound of the workload with WG dense (dense MACs / effective MACs); `projected_speedup` is "
         "the same step in the projected model (DRAM bandwidth, on-chip im2col, OS, update and top-N units).",
         "",

@@ -118,7 +118,8 @@ def projection_steps(cfg, models=SPEEDUP_MODELS, pattern="2:8", batch=32):
             changes = {**changes, "dram_gbps": cfg.memory.gbps(cfg.array.clock_mhz)}
         memory = PREVIOUS_SPADS if i == 0 else {}
         steps.append((label, cfg.replace(projection={"enabled": True, **changes}, memory=memory)))
-    steps.append(("= generated hardware (WS GEMM engine, ping-pong banks, exact cycles)", cfg))
+    steps.append(("= generated hardware (WS GEMM engine, ping-pong banks; update and top-N engines in series; "
+                  "exact cycles)", cfg))
     rows = []
     for label, c in steps:
         row = {"step": label}
