@@ -1,4 +1,4 @@
-"""BDWP 2:8 training of a digits MLP end to end on the RTL (`TrainSystem` of hw-small-bf16 on Verilator): every
+"""BDWP 2:8 training of a digits MLP end to end on the RTL (`TrainSystem`, bf16, on Verilator): every
 GEMM, the re-pruning (top-N engine) and the weight update run on the generated hardware; ReLU, the loss
 gradient and operand layouts run in the testbench (`nmsat.hw.tb.bdwp_train`).
 
@@ -20,7 +20,9 @@ from nmsat.core_params import core_params
 from nmsat.hw.tb.bdwp_train import Hyper, Layout, reference, run_training
 from nmsat.sim.fp import f32_bits, f32_value
 
-CFG = load_config("configs/hw-small-bf16.toml")
+# hw-small-bf16 shrunk to 2x2 PEs x 2 MACs (a 4x4 bf16 system takes many minutes to compile in Verilator)
+CFG = load_config("configs/hw-small-bf16.toml").replace(array={"rows": 2, "cols": 2, "mults_per_pe": 2,
+                                                               "patterns": ["1:2", "2:8"], "max_row_groups": 2})
 DIMS, BATCH, STEPS, PATTERN = (64, 32, 10), 16, 3, "2:8"
 HYPER = Hyper()
 
