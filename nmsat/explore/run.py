@@ -17,6 +17,7 @@ from nmsat import trace as trace_io
 from nmsat.config import load_config
 from nmsat.errors import NmsatError
 from nmsat.explore import area as area_mod
+from nmsat.explore import fmax as fmax_mod
 from nmsat.explore.point import RESULT_COLUMNS, build_config, hardware_label, point_id, simulate_point
 from nmsat.trace_cache import cached_trace
 
@@ -116,8 +117,12 @@ def run(spec, out_csv, resume=False, ray=False, ray_address=None, progress=True)
     for _, _, _, key, _, _ in todo:
         if key not in traces:
             traces[key] = _trace(*key)
+    if todo and spec.fmax != "none":
+        fmax_mod.check_tools()
+    if todo:
+        area_mod.check_tools(spec.area, spec.area_fit)
     acc = _accuracy_table(spec.accuracy)
-    areas = {}
+    areas, fmaxes = {}, {}
     results = dict(done)
     by_id = {t[0]: t for t in tasks}
     jobs = [(pid, hw, key, method, pattern) for pid, _, hw, key, method, pattern in todo]
@@ -126,10 +131,13 @@ def run(spec, out_csv, resume=False, ray=False, ray_address=None, progress=True)
     def finish(pid, res):
         _, ident, hw, (w, _, _), _, _ = by_id[pid]
         row = {**ident, **res, **dict.fromkeys(area_mod.COLUMNS), "accuracy": None, "accuracy_seeds": None}
+        label = ident["hardware"]
+        if res["status"] == "ok" and spec.fmax != "none":
+            f = fmax_mod.cached_measure(fmaxes, label, build_config(base, hw), spec.fmax, spec.fmax_seeds)
+            row.update(fmax_mod.fmax_columns(res["cycles"], f, spec.fmax, spec.fmax_seeds))
         if res["status"] == "ok" and spec.area != "none":
-            label = ident["hardware"]
             if label not in areas:
-                areas[label] = area_mod.area_columns(build_config(base, hw), spec.area)
+                areas[label] = area_mod.area_columns(build_config(base, hw), spec.area, spec.area_fit)
             row.update(areas[label])
         if w.model:
             mean, seeds = acc.get((w.model, row["method"], row["pattern"]), (None, None))
