@@ -75,16 +75,35 @@ def _in_process(jobs, base, traces):
         yield pid, simulate_point(base, hw, traces[key], method, pattern)
 
 
+def _join_cluster(ray, address):
+    """Connect to the Ray cluster at `address`, with its authentication token when this machine has one.
+
+    Ray 2.60 turns token authentication on for a cluster it starts (``ray start --head``, ``ray.init()``)
+    whenever a token exists (``~/.ray/auth_token``, written by the first local ``ray.init()``), but
+    ``ray.init(address=...)`` with an explicit address never sends it: the GCS then refuses every call
+    ("InvalidAuthToken") and the driver retries for about 20 s before a bare "Failed to connect". So the
+    token mode is switched on here as Ray does itself for ``address="auto"`` (unless ``RAY_AUTH_MODE`` is set).
+    """
+    from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
+
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ray.exceptions.AuthenticationError) as e:
+        raise NmsatError(f"--ray-address {address!r}: {str(e).splitlines()[0]} (a cluster with token "
+                         "authentication needs its token here: RAY_AUTH_TOKEN or ~/.ray/auth_token)") from None
+    if not ray.cluster_resources().get("CPU"):
+        ray.shutdown()
+        raise NmsatError(f"--ray-address {address!r}: the cluster has no CPUs, so no point would ever run")
+
+
 def _on_ray(jobs, base, traces, address):
     import ray
 
     started = not ray.is_initialized()
     if started:
         if address:
-            try:
-                ray.init(address=address, log_to_driver=False)
-            except (ConnectionError, RuntimeError) as e:
-                raise NmsatError(f"--ray-address {address!r}: {str(e).splitlines()[0]}") from None
+            _join_cluster(ray, address)
         else:
             ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
