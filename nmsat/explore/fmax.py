@@ -9,11 +9,13 @@ configs within the build limit of `nmsat.core_params.check_buildable`).
 
 Time per step is then ``cycles / Fmax``: the design run at the clock it can reach, faster or slower than
 the config's ``clock_mhz`` (cycles do not depend on the clock: the AXI4 port's latencies are in cycles).
-A point whose Fmax cannot be had keeps the time at its config clock, and its ``time_basis`` says why.
+Static energy (``static_mw`` x time) follows. A point whose Fmax cannot be had keeps the time at its config
+clock, and its ``time_basis`` says why.
 """
 
 from nmsat.core_params import check_buildable, core_params
 from nmsat.errors import NmsatError
+from nmsat.sim.energy import static_pj
 
 MODES = ("none", "pe", "core")
 
@@ -42,11 +44,15 @@ def basis(block, seeds):
     return f"Fmax of {what}, ECP5-85 nextpnr, median of {seeds} seed{'s' if seeds > 1 else ''}"
 
 
-def fmax_columns(cycles, fmax_mhz, block, seeds):
-    """The time columns of an ok point at `fmax_mhz` (a float, or the `NmsatError` text of a failed measure)."""
+def fmax_columns(row, cfg, fmax_mhz, block, seeds):
+    """The time and energy columns of an ok point's `row` (simulated at `cfg`'s clock) at `fmax_mhz` (a float,
+    or the `NmsatError` text of a failed measure). Static energy (``static_mw``) follows the time; the
+    dynamic energy does not depend on the clock."""
     if isinstance(fmax_mhz, str):
         return {"fmax_mhz": "", "time_basis": f"config clock (Fmax not measured: {fmax_mhz})"}
-    return {"fmax_mhz": fmax_mhz, "time_s": cycles / (fmax_mhz * 1e6), "time_basis": basis(block, seeds)}
+    seconds = row["cycles"] / (fmax_mhz * 1e6)
+    energy = row["energy_pj"] - static_pj(cfg, row["time_s"]) + static_pj(cfg, seconds)
+    return {"fmax_mhz": fmax_mhz, "time_s": seconds, "energy_pj": energy, "time_basis": basis(block, seeds)}
 
 
 def cached_measure(cache, key, cfg, block, seeds):

@@ -152,8 +152,9 @@ def run(spec, out_csv, resume=False, ray=False, ray_address=None, progress=True)
         row = {**ident, **res, **dict.fromkeys(area_mod.COLUMNS), "accuracy": None, "accuracy_seeds": None}
         label = ident["hardware"]
         if res["status"] == "ok" and spec.fmax != "none":
-            f = fmax_mod.cached_measure(fmaxes, label, build_config(base, hw), spec.fmax, spec.fmax_seeds)
-            row.update(fmax_mod.fmax_columns(res["cycles"], f, spec.fmax, spec.fmax_seeds))
+            cfg = build_config(base, hw)
+            f = fmax_mod.cached_measure(fmaxes, label, cfg, spec.fmax, spec.fmax_seeds)
+            row.update(fmax_mod.fmax_columns(res, cfg, f, spec.fmax, spec.fmax_seeds))
         if res["status"] == "ok" and spec.area != "none":
             if label not in areas:
                 areas[label] = area_mod.area_columns(build_config(base, hw), spec.area, spec.area_fit)

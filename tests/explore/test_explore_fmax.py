@@ -35,7 +35,12 @@ def test_time_at_measured_fmax(sweep_spec, tmp_path, fake_timing):
     for r in ok:
         f = 150.0 if r["array.rows"] == "32" else 250.0
         assert float(r["fmax_mhz"]) == f and r["cycles"] == plain[r["point_id"]]["cycles"]
-        assert float(r["time_s"]) == pytest.approx(int(r["cycles"]) / (f * 1e6), rel=1e-12)
+        t = int(r["cycles"]) / (f * 1e6)
+        assert float(r["time_s"]) == pytest.approx(t, rel=1e-12)
+        static_w = 2.5  # the default config's static_mw = 2500
+        was = plain[r["point_id"]]
+        assert float(r["energy_pj"]) == pytest.approx(
+            float(was["energy_pj"]) + static_w * (t - float(was["time_s"])) * 1e12, rel=1e-9)
         assert r["time_basis"] == "Fmax of one PE (upper bound for the core), ECP5-85 nextpnr, median of 3 seeds"
     designs = {r["hardware"] for r in ok}
     assert len(fake_timing) == len(designs)  # one measure per distinct design
