@@ -11,8 +11,9 @@ count what the component is built from:
 - top-N unit: ``lanes*D`` and ``lanes`` (zero without patterns: a dense-only design has none).
 
 The training data are real Yosys syntheses of small configs (``benchmarks/bench_area_fit.py`` writes
-``benchmarks/results/area_fit.json``); the fit is recomputed from them on load, and its error is measured
-on held-out configs of the same file that the fit never saw.
+``benchmarks/results/area_fit.json``: each config and its measured components); the features and the fit are
+recomputed from them on load, and the error is measured on held-out configs of the same file that the fit
+never saw.
 """
 
 import json
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nmsat.config import from_dict
 from nmsat.core_params import core_params
 from nmsat.errors import NmsatError
 
@@ -108,5 +110,6 @@ def load_fit(path=None):
     except (OSError, ValueError, KeyError) as e:
         raise NmsatError(f"area estimate: cannot read the fit's data {str(path)!r} ({e.__class__.__name__}); "
                          "run benchmarks/bench_area_fit.py") from None
+    records = [{**r, "features": config_features(from_dict(r["config"]))} for r in records]  # today's features
     model = fit([r for r in records if r["split"] == "train"])
     return model, heldout_error(model, [r for r in records if r["split"] == "heldout"])
