@@ -82,9 +82,11 @@ def bases(rows):
     timed = {r["hardware"]: (float(r["fmax_mhz"]), float(r["clock_mhz"])) for r in ok if r.get("fmax_mhz")}
     missed = {h: fc for h, fc in timed.items() if fc[0] < fc[1]}
     if missed:
-        out.append(f"Place-and-route misses the config clock for {len(missed)} of {len(timed)} designs "
-                   "(their time is at the lower Fmax): "
-                   + "; ".join(f"{h}: {f:g} < {c:g} MHz" for h, (f, c) in missed.items()) + ".")
+        fs, clocks = [f for f, _ in missed.values()], sorted({c for _, c in missed.values()})
+        worst = min(missed, key=lambda h: missed[h][0])
+        out.append(f"Place-and-route misses the config clock for {len(missed)} of {len(timed)} designs (their time "
+                   f"is at the lower Fmax, {min(fs):g} to {max(fs):g} MHz against "
+                   f"{', '.join(f'{c:g}' for c in clocks)} MHz; lowest: {worst}; `fmax_mhz` per row).")
     elif timed:
         out.append(f"Every one of the {len(timed)} timed designs meets its config clock.")
     return out
