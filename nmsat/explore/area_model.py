@@ -4,12 +4,13 @@ The core's area is ``PE x R*C + non-PE logic + top-N unit`` (as `nmsat.hw.flow.a
 LUT, FF, DSP and BRAM counts are fitted by least squares, linear in a few features of the config that
 count what the component is built from:
 
-- PE: ``P*D`` (multiplier operand bits), ``P*D*(r-1)`` (extra activation bits the N:M muxes choose from,
-  r = the largest m/n supported, 1 when dense only), ``P*idx`` (stored index bits);
+- PE: ``P`` (multipliers: DSP blocks), ``P*D`` (multiplier operand bits), ``P*D*(r-1)`` (extra activation
+  bits the N:M muxes choose from, r = the largest m/n supported, 1 when dense only), ``P*idx`` (stored index
+  bits);
 - non-PE: ``skew`` (bits in the triangular skew registers: ``E_max*D*R(R-1)/2 + A*C(C-1)/2``), ``edge``
   (bits of one weight, activation and output scratchpad row), the AXI4 width, ``spad_blocks`` (the RAMB36
-  units the scratchpads would take as 512 x 36 RAMB18 blocks: block memories come in whole blocks, and
-  Yosys maps shallow ones to LUT-RAM instead, which the fit absorbs);
+  units the scratchpads deeper than 32 rows per bank would take as 512 x 36 RAMB18 blocks: block memories
+  come in whole blocks, and Yosys put the shallower ones in LUT-RAM in every training synthesis);
 - top-N unit: ``lanes*D`` and ``lanes`` (zero without patterns: a dense-only design has none).
 
 The training data are real Yosys syntheses of small configs (``benchmarks/bench_area_fit.py`` writes
@@ -29,7 +30,8 @@ from nmsat.core_params import core_params
 from nmsat.errors import NmsatError
 
 CATS = ("lut", "ff", "dsp", "bram")
-FEATURES = {"pe": ("one", "pd", "pd_mux", "p_idx"),
+LUTRAM_ROWS = 32
+FEATURES = {"pe": ("one", "p", "pd", "pd_mux", "p_idx"),
             "non_pe": ("one", "skew", "edge", "bus", "spad_blocks"),
             "topn": ("one", "lanes_d", "lanes")}
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "area_fit.json"
@@ -41,9 +43,11 @@ def config_features(cfg):
     p = core_params(cfg)
     ratio = max([1.0] + [q.m / q.n for q in p.patterns])
     mems = ((p.w_depth, p.w_row_bits), (p.a_depth, p.a_row_bits), (p.o_depth, p.o_row_bits))
-    blocks = sum(-(-bits // 36) * -(-d // 512) for d, bits in mems)  # 2 banks of 512 x 36 RAMB18 = RAMB36 units
-    return {"one": 1, "pd": a.mults_per_pe * a.data_width, "pd_mux": a.mults_per_pe * a.data_width * (ratio - 1),
-            "p_idx": a.mults_per_pe * p.idx_width,
+    # 2 banks of 512 x 36 RAMB18 = RAMB36 units; memories of <= 32 rows per bank went to LUT-RAM (RAM32M) in
+    # every training synthesis, deeper ones to block RAM
+    blocks = sum(-(-bits // 36) * -(-d // 512) for d, bits in mems if d > LUTRAM_ROWS)
+    pd = a.mults_per_pe * a.data_width
+    return {"one": 1, "p": a.mults_per_pe, "pd": pd, "pd_mux": pd * (ratio - 1), "p_idx": a.mults_per_pe * p.idx_width,
             "skew": p.e_max * a.data_width * a.rows * (a.rows - 1) // 2 + a.acc_width * a.cols * (a.cols - 1) // 2,
             "edge": p.w_row_bits + p.a_row_bits + p.o_row_bits, "bus": p.bus_bits, "spad_blocks": blocks,
             "lanes_d": cfg.topn.lanes * a.data_width, "lanes": cfg.topn.lanes,
