@@ -1,4 +1,5 @@
-"""`nmsat explore --ray-address`: a 4-point sweep on a separately started Ray head node equals in-process.
+"""`nmsat explore --ray-address`: a 4-point sweep on a separately started Ray head node equals in-process
+(slow); joining enables token auth first and fails in one line (fast, Ray stubbed).
 
 Ray 2.60 starts a head node with token authentication when this machine has a token (~/.ray/auth_token);
 before the fix, `--ray-address` connected without it and hung ~20 s in retries, then failed. The head node
@@ -85,3 +86,29 @@ def test_ray_address_equals_in_process(sweep_spec, tmp_path, head_node):
     assert (tmp_path / "ray.csv").read_text() == (tmp_path / "local.csv").read_text()
     assert time.monotonic() - t0 < 120  # no silent minutes of retries
 
+
+
+def test_join_switches_token_auth_on_and_refuses_a_cluster_without_cpus(monkeypatch):
+    """Fast, with Ray's connect stubbed: token mode is enabled before ray.init, errors are one NmsatError."""
+    import ray
+    from ray._private.authentication import authentication_token_setup as auth
+
+    from nmsat.errors import NmsatError
+    from nmsat.explore.run import _join_cluster
+
+    calls = []
+    monkeypatch.setattr(auth, "maybe_enable_token_auth_if_token_available", lambda **kw: calls.append("auth"))
+    monkeypatch.setattr(ray, "init", lambda **kw: calls.append(("init", kw["address"])))
+    monkeypatch.setattr(ray, "shutdown", lambda: calls.append("shutdown"))
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 0.0})
+    with pytest.raises(NmsatError, match="no CPUs"):
+        _join_cluster(ray, "10.0.0.2:6379")
+    assert calls == ["auth", ("init", "10.0.0.2:6379"), "shutdown"]
+
+    def refuse(**kw):
+        raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.2:6379\nmore")
+
+    monkeypatch.setattr(ray, "init", refuse)
+    with pytest.raises(NmsatError) as e:
+        _join_cluster(ray, "10.0.0.2:6379")
+    assert "\n" not in str(e.value) and "Failed to connect" in str(e.value) and "RAY_AUTH_TOKEN" in str(e.value)
