@@ -3,7 +3,8 @@
 Prints (with the machine's load average; other work on the machine slows every figure):
 1. simulation time per point in-process (`simulate_point`, distinct configs, cold search cache): median;
 2. points per second of a whole `nmsat.explore` sweep in-process and on a local Ray with 2 CPUs (Ray's
-   start-up timed apart);
+   start-up timed apart, a fresh Ray per sweep so that no worker keeps a warm cache): the median over
+   ``--sweeps`` runs of the sweep;
 3. `nmsat simulate --model resnet50 --input imagenet` as a whole process with its trace cached: median.
 """
 
@@ -54,6 +55,7 @@ def sweep(spec, **kw):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sweeps", type=int, default=3)
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
     trace = cached_trace("resnet50", "imagenet", 32, "bdwp", "2:8")  # fills the cache (torch on a miss)
@@ -63,18 +65,26 @@ def main():
     walls, valid = per_point(trace, spec)
     print(f"per point in-process: median {statistics.median(walls) * 1e3:.1f} ms over {valid} valid configs "
           f"(min {min(walls) * 1e3:.1f}, max {max(walls) * 1e3:.1f} ms)")
-    n, wall = sweep(spec)
-    print(f"sweep in-process: {n} points in {wall:.2f} s = {n / wall:.1f} points/s")
+    rates = []
+    for _ in range(args.sweeps):
+        n, wall = sweep(spec)
+        rates.append(n / wall)
+    print(f"sweep in-process: {n} points, median {statistics.median(rates):.1f} points/s over {args.sweeps} sweeps "
+          f"({', '.join(f'{r:.1f}' for r in sorted(rates))})")
     if not args.no_ray:
         import ray
 
-        t0 = time.perf_counter()
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-        start = time.perf_counter() - t0
-        n, wall = sweep(spec, ray=True)
-        ray.shutdown()
-        print(f"sweep on local Ray (2 CPUs): start-up {start:.1f} s, then {n} points in {wall:.2f} s = "
-              f"{n / wall:.1f} points/s")
+        rates, starts = [], []
+        for _ in range(args.sweeps):  # a fresh Ray each time: its workers' search caches start cold too
+            t0 = time.perf_counter()
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+            starts.append(time.perf_counter() - t0)
+            n, wall = sweep(spec, ray=True)
+            rates.append(n / wall)
+            ray.shutdown()
+        print(f"sweep on a fresh local Ray (2 CPUs) each time: start-up median {statistics.median(starts):.1f} s, "
+              f"then {n} points, median {statistics.median(rates):.1f} points/s over {args.sweeps} sweeps "
+              f"({', '.join(f'{r:.1f}' for r in sorted(rates))})")
     cmd = [str(Path(sys.executable).with_name("nmsat")), "simulate", "--model", "resnet50", "--input", "imagenet"]
     procs = []
     for _ in range(args.repeats):

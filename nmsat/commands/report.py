@@ -30,13 +30,18 @@ from nmsat.report.run import make_report
 @click.option("--design-space", is_flag=True,
               help="Add the Pareto fronts of an `nmsat explore` sweep over array shape, multipliers per PE and "
                    "supported patterns for the report's models (writes design_space.csv).")
-def command(out_dir, config_path, accuracy_csv, seeds, epochs, rtl_cases, hw_config, no_area, models, design_space):
+@click.option("--design-space-fmax", type=click.Choice(["none", "pe"]), default="none", show_default=True,
+              help="pe: place and route each swept design's PE (ECP5, nextpnr; minutes, cached) and put the "
+                   "design-space fronts at time per step at Fmax")
+def command(out_dir, config_path, accuracy_csv, seeds, epochs, rtl_cases, hw_config, no_area, models, design_space,
+            design_space_fmax):
     """Write the report folder (Markdown + PNG + data.json) and print its headline numbers."""
     atomic.check_folder(out_dir, REPORT_FILES, (accuracy_csv, config_path, hw_config))
     cfg = load_config(config_path)
     chosen = tuple(mi for mi in SPEEDUP_MODELS if mi[0] in models) or None
     headline = make_report(Path(out_dir), cfg, accuracy_csv=accuracy_csv, seeds=seeds, epochs=epochs,
                            rtl_cases=rtl_cases, hw_cfg=load_config(hw_config), area=not no_area,
-                           speed_models=chosen, design_space=design_space, config_path=config_path)
+                           speed_models=chosen, design_space=design_space, config_path=config_path,
+                           design_space_fmax=design_space_fmax)
     click.echo(f"report: {headline['report']}")
     click.echo(f"BDWP 2:8 mean simulated training speedup: {headline['bdwp_2_8_mean_speedup']:.2f}x")

@@ -4,7 +4,7 @@ from collections import Counter
 from pathlib import Path
 
 from nmsat import atomic
-from nmsat.explore.pareto import LABEL, by_workload, front, usable, value
+from nmsat.explore.pareto import axis_label, by_workload, front, usable, value
 from nmsat.report.markdown import figure, table
 
 TOP = 5
@@ -45,8 +45,8 @@ def plot_fronts(rows, path, title):
         for xy, names in labels.items():
             more = f" (+{len(names) - 1} equal)" if len(names) > 1 else ""
             ax.annotate(names[0] + more, xy, fontsize=6, xytext=(4, 3), textcoords="offset points")
-        ax.set_xlabel(LABEL[xo])
-        ax.set_ylabel(LABEL[yo])
+        ax.set_xlabel(axis_label(pts, xo))
+        ax.set_ylabel(axis_label(pts, yo))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
@@ -60,10 +60,35 @@ def _view(r):
     out = {"hardware": r["hardware"], "method": r["method"], "pattern": r["pattern"],
            "cycles": int(r["cycles"]), "time_ms": float(r["time_s"]) * 1e3, "clock_mhz": float(r["clock_mhz"]),
            "energy_mJ": float(r["energy_pj"]) * 1e-9, "multipliers": int(r["multipliers"])}
+    if r.get("fmax_mhz"):
+        out["fmax_mhz"] = float(r["fmax_mhz"])
     if r.get("area_lut"):
-        out.update(lut=float(r["area_lut"]), dsp=float(r["area_dsp"]), bram=float(r["area_bram"]))
+        out.update(lut=float(r["area_lut"]), dsp=float(r["area_dsp"]), bram=float(r["area_bram"]),
+                   area=r["area_basis"].split(" ")[0])
     if r.get("accuracy"):
         out["accuracy"] = float(r["accuracy"])
+    return out
+
+
+def bases(rows):
+    """Markdown lines: what the time and area of the valid points are based on, and every design whose
+    measured Fmax misses its config clock."""
+    ok = [r for r in rows if r["status"] == "ok"]
+    out = ["Time per step: " + "; ".join(f"{n} points at {b}" for b, n in
+                                         Counter(r["time_basis"] for r in ok).most_common()) + "."]
+    area = Counter(r["area_basis"] for r in ok if r.get("area_basis"))
+    if area:
+        out.append("Area: " + "; ".join(f"{n} points by {b}" for b, n in area.most_common()) + ".")
+    timed = {r["hardware"]: (float(r["fmax_mhz"]), float(r["clock_mhz"])) for r in ok if r.get("fmax_mhz")}
+    missed = {h: fc for h, fc in timed.items() if fc[0] < fc[1]}
+    if missed:
+        fs, clocks = [f for f, _ in missed.values()], sorted({c for _, c in missed.values()})
+        worst = min(missed, key=lambda h: missed[h][0])
+        out.append(f"Place-and-route misses the config clock for {len(missed)} of {len(timed)} designs (their time "
+                   f"is at the lower Fmax, {min(fs):g} to {max(fs):g} MHz against "
+                   f"{', '.join(f'{c:g}' for c in clocks)} MHz; lowest: {worst}; `fmax_mhz` per row).")
+    elif timed:
+        out.append(f"Every one of the {len(timed)} timed designs meets its config clock.")
     return out
 
 
@@ -71,9 +96,8 @@ def summary(rows, objectives, name, plots):
     """Markdown: per workload, the top designs per objective and the front over all objectives; the
     invalid points with their reasons."""
     lines = [f"# nmsat explore: {name}", "",
-             f"{len(rows)} points, {sum(r['status'] == 'ok' for r in rows)} valid. Time per step is at each "
-             "config's `clock_mhz` (Fmax is not measured yet: `fmax_mhz` is empty). Objectives (minimised): "
-             + ", ".join(objectives) + "."]
+             f"{len(rows)} points, {sum(r['status'] == 'ok' for r in rows)} valid. Objectives (minimised): "
+             + ", ".join(objectives) + ".", "", *bases(rows)]
     for workload, wrows in by_workload(rows).items():
         ok = usable(wrows, objectives)
         lines += ["", f"## {workload}", ""]

@@ -8,9 +8,29 @@ import numpy as np
 
 COLUMN = {"time": "time_s", "energy": "energy_pj", "area": "area_lut", "multipliers": "multipliers", "cycles": "cycles",
           "-accuracy": "accuracy"}
-LABEL = {"time": "time per step (s, at config clock)", "energy": "energy per step (mJ)",
-         "area": "area (LUTs, Yosys xilinx)", "multipliers": "multipliers R x C x P (cost proxy, not area)",
+LABEL = {"time": "time per step (s)", "energy": "energy per step (mJ)",
+         "area": "area (LUTs, Xilinx 7-series)", "multipliers": "multipliers R x C x P (cost proxy, not area)",
          "cycles": "cycles per step", "-accuracy": "digits test accuracy"}
+
+
+def _which(rows, measured):
+    """'all', 'none' or 'some' of `rows` for which `measured(row)` holds."""
+    n = sum(bool(measured(r)) for r in rows)
+    return "all" if n == len(rows) else "none" if n == 0 else "some"
+
+
+def axis_label(rows, objective):
+    """`LABEL` of `objective` with the basis of its values in `rows` (time: measured Fmax or config clock;
+    area: Yosys or the fitted estimate)."""
+    if objective == "time":
+        how = {"all": "at measured Fmax", "none": "at config clock",
+               "some": "at measured Fmax, else config clock"}[_which(rows, lambda r: r.get("fmax_mhz"))]
+        return f"time per step (s, {how})"
+    if objective == "area":
+        synthesised = _which(rows, lambda r: str(r.get("area_basis")).startswith("yosys"))
+        how = {"all": "Yosys", "none": "fitted estimate", "some": "Yosys, else fitted estimate"}[synthesised]
+        return f"area (LUTs, Xilinx 7-series, {how})"
+    return LABEL[objective]
 
 
 def value(row, objective):

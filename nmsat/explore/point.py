@@ -1,10 +1,11 @@
 """One point of a sweep: a config built from the swept values, a workload, a method and a pattern, simulated.
 
 Per point: cycles and energy of one training step on the generated hardware (`nmsat.sim.network`), the time
-of that step at the config's clock (``clock_mhz``; ``fmax_mhz`` stays empty until a place-and-route flow
-measures it), the array's multipliers R x C x P (an exact count, a cost proxy where area is not synthesised),
-and whether the RTL can be built at all (`nmsat.core_params`). A point whose config is
-invalid or whose pattern the array cannot run is a row with ``status = invalid`` and the reason.
+of that step at the config's clock (``clock_mhz``; the sweep puts the time at the measured Fmax in its place
+when the spec asks for place-and-route, `nmsat.explore.fmax`), the array's multipliers R x C x P (an exact
+count, a cost proxy where area is not synthesised), and whether the RTL can be built at all
+(`nmsat.core_params`). A point whose config is invalid or whose pattern the array cannot run is a row with
+``status = invalid`` and the reason.
 """
 
 import copy

@@ -17,6 +17,7 @@ from nmsat import trace as trace_io
 from nmsat.config import load_config
 from nmsat.errors import NmsatError
 from nmsat.explore import area as area_mod
+from nmsat.explore import fmax as fmax_mod
 from nmsat.explore.point import RESULT_COLUMNS, build_config, hardware_label, point_id, simulate_point
 from nmsat.trace_cache import cached_trace
 
@@ -74,16 +75,35 @@ def _in_process(jobs, base, traces):
         yield pid, simulate_point(base, hw, traces[key], method, pattern)
 
 
+def _join_cluster(ray, address):
+    """Connect to the Ray cluster at `address`, with its authentication token when this machine has one.
+
+    Ray 2.60 turns token authentication on for a cluster it starts (``ray start --head``, ``ray.init()``)
+    whenever a token exists (``~/.ray/auth_token``, written by the first local ``ray.init()``), but
+    ``ray.init(address=...)`` with an explicit address never sends it: the GCS then refuses every call
+    ("InvalidAuthToken") and the driver retries for about 20 s before a bare "Failed to connect". So the
+    token mode is switched on here as Ray does itself for ``address="auto"`` (unless ``RAY_AUTH_MODE`` is set).
+    """
+    from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
+
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ray.exceptions.AuthenticationError) as e:
+        raise NmsatError(f"--ray-address {address!r}: {str(e).splitlines()[0]} (a cluster with token "
+                         "authentication needs its token here: RAY_AUTH_TOKEN or ~/.ray/auth_token)") from None
+    if not ray.cluster_resources().get("CPU"):
+        ray.shutdown()
+        raise NmsatError(f"--ray-address {address!r}: the cluster has no CPUs, so no point would ever run")
+
+
 def _on_ray(jobs, base, traces, address):
     import ray
 
     started = not ray.is_initialized()
     if started:
         if address:
-            try:
-                ray.init(address=address, log_to_driver=False)
-            except (ConnectionError, RuntimeError) as e:
-                raise NmsatError(f"--ray-address {address!r}: {str(e).splitlines()[0]}") from None
+            _join_cluster(ray, address)
         else:
             ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
@@ -116,8 +136,12 @@ def run(spec, out_csv, resume=False, ray=False, ray_address=None, progress=True)
     for _, _, _, key, _, _ in todo:
         if key not in traces:
             traces[key] = _trace(*key)
+    if todo and spec.fmax != "none":
+        fmax_mod.check_tools()
+    if todo:
+        area_mod.check_tools(spec.area, spec.area_fit)
     acc = _accuracy_table(spec.accuracy)
-    areas = {}
+    areas, fmaxes = {}, {}
     results = dict(done)
     by_id = {t[0]: t for t in tasks}
     jobs = [(pid, hw, key, method, pattern) for pid, _, hw, key, method, pattern in todo]
@@ -126,10 +150,14 @@ def run(spec, out_csv, resume=False, ray=False, ray_address=None, progress=True)
     def finish(pid, res):
         _, ident, hw, (w, _, _), _, _ = by_id[pid]
         row = {**ident, **res, **dict.fromkeys(area_mod.COLUMNS), "accuracy": None, "accuracy_seeds": None}
+        label = ident["hardware"]
+        if res["status"] == "ok" and spec.fmax != "none":
+            cfg = build_config(base, hw)
+            f = fmax_mod.cached_measure(fmaxes, label, cfg, spec.fmax, spec.fmax_seeds)
+            row.update(fmax_mod.fmax_columns(res, cfg, f, spec.fmax, spec.fmax_seeds))
         if res["status"] == "ok" and spec.area != "none":
-            label = ident["hardware"]
             if label not in areas:
-                areas[label] = area_mod.area_columns(build_config(base, hw), spec.area)
+                areas[label] = area_mod.area_columns(build_config(base, hw), spec.area, spec.area_fit)
             row.update(areas[label])
         if w.model:
             mean, seeds = acc.get((w.model, row["method"], row["pattern"]), (None, None))

@@ -6,7 +6,10 @@ config = "configs/base.toml"         # optional base config (default: the shippe
 methods = ["dense", "bdwp"]          # hardware modes (nmsat.sim.modes)
 patterns = ["2:8", "2:4"]            # N:M patterns of the sparse methods
 objectives = ["time", "energy"]      # minimised; any of time, energy, area, multipliers, cycles, -accuracy
-area = "none"                        # none | yosys  (see nmsat.explore.area)
+area = "none"                        # none | yosys | estimate  (see nmsat.explore.area)
+area_fit = "fit.json"                # optional: the estimate's data (default benchmarks/results/area_fit.json)
+fmax = "none"                        # none | pe | core: place and route for Fmax (see nmsat.explore.fmax)
+fmax_seeds = 1                       # nextpnr seeds 1..N per design; Fmax is their median
 accuracy = "runs/accuracy.csv"       # optional: digits sweep results (`nmsat train`)
 
 [sweep]                              # config keys: a list, or a range table
@@ -31,12 +34,15 @@ from pathlib import Path
 
 from nmsat.config import default_config
 from nmsat.errors import NmsatError
+from nmsat.explore.area import MODES as AREA_MODES
+from nmsat.explore.fmax import MODES as FMAX_MODES
 from nmsat.nm import NMPattern
 from nmsat.sim.modes import MODES
 
 OBJECTIVES = ("time", "energy", "area", "multipliers", "cycles", "-accuracy")
-AREA_MODES = ("none", "yosys")
-_TOP = {"name", "config", "methods", "patterns", "objectives", "area", "accuracy", "sweep", "workload"}
+MAX_SEEDS = 20
+_TOP = {"name", "config", "methods", "patterns", "objectives", "area", "area_fit", "fmax", "fmax_seeds", "accuracy",
+        "sweep", "workload"}
 _WORKLOAD = {"model", "input", "batch", "shape", "trace"}
 
 
@@ -68,6 +74,9 @@ class Spec:
     patterns: tuple
     objectives: tuple
     area: str = "none"
+    area_fit: str | None = None  # None: the shipped fit data (nmsat.explore.area_model.DEFAULT_DATA)
+    fmax: str = "none"
+    fmax_seeds: int = 1
     accuracy: str | None = None
     base_dir: Path = field(default=Path("."))
 
@@ -177,8 +186,14 @@ def parse(data, source="spec", base_dir=Path(".")):
     if area not in AREA_MODES:
         _fail(source, f"area = {area!r}: use one of {', '.join(AREA_MODES)}")
     if "area" in objectives and area == "none":
-        _fail(source, "objective 'area' needs area = \"yosys\"")
-    for key in ("name", "config", "accuracy"):
+        _fail(source, "objective 'area' needs area = \"yosys\" or \"estimate\"")
+    fmax = data.get("fmax", "none")
+    if fmax not in FMAX_MODES:
+        _fail(source, f"fmax = {fmax!r}: use one of {', '.join(FMAX_MODES)}")
+    seeds = data.get("fmax_seeds", 1)
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= MAX_SEEDS:
+        _fail(source, f"fmax_seeds = {seeds!r}: expected an integer 1..{MAX_SEEDS}")
+    for key in ("name", "config", "accuracy", "area_fit"):
         if key in data and not isinstance(data[key], str):
             _fail(source, f"{key} = {data[key]!r}: expected a string")
 
@@ -188,6 +203,7 @@ def parse(data, source="spec", base_dir=Path(".")):
     return Spec(name=data.get("name", "explore"), config=path(data.get("config")), keys=keys, values=values,
                 workloads=tuple(_workload(source, i, w) for i, w in enumerate(workloads)),
                 methods=methods, patterns=patterns, objectives=objectives, area=area,
+                area_fit=path(data.get("area_fit")), fmax=fmax, fmax_seeds=seeds,
                 accuracy=path(data.get("accuracy")), base_dir=base_dir)
 
 

@@ -74,12 +74,13 @@ def method_traces(patterns=ACCURACY_PATTERNS, workload=methods.SPEED_MODEL, batc
 
 def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, speed_models=None,
                 runs=Path("out/report-runs"), method_patterns=ACCURACY_PATTERNS, method_model=methods.SPEED_MODEL,
-                design_space=False, config_path=None):
+                design_space=False, config_path=None, design_space_fmax="none"):
     """Gather every section and write the report into `out`; returns the headline numbers.
 
     The training-methods table simulates `method_model` at `method_patterns`.
     Without `accuracy_csv` the accuracy sweep trains into `runs` (checkpoints, traces: not for the report).
-    With `design_space` the report gains the Pareto fronts of a sweep over the config at `config_path`.
+    With `design_space` the report gains the Pareto fronts of a sweep over the config at `config_path`, with
+    time per step at each design's PE Fmax when `design_space_fmax` is "pe" (`nmsat.explore.fmax`).
     """
     out = Path(out)
     acc = accuracy_rows(Path(runs), accuracy_csv, seeds, epochs)
@@ -117,7 +118,7 @@ def make_report(out, cfg, accuracy_csv, seeds, epochs, rtl_cases, hw_cfg, area, 
         from nmsat.report import design_space as ds
 
         say(f"design-space sweep (nmsat explore) over {', '.join(ds.SWEEP)} for {', '.join(m for m, _ in models)}")
-        design = ds.collect(models, out, config_path)
+        design = ds.collect(models, out, config_path, design_space_fmax)
     say(f"writing the report to {out}/")
     return build_report(out, cfg, acc, speed, steps, passes, energy, sched, layer_time, rtl, area_data,
                         collect.sim_speed(SPEED_RESULTS), settings, nongemm, (method_table, cpu_meta), design,

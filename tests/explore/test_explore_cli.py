@@ -24,3 +24,11 @@ def test_bad_spec_is_one_line(tmp_path):
     r = nmsat("explore", str(spec), cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "array.rowz" in r.stderr
+
+
+def test_bad_fmax_is_one_line(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('fmax = "board"\n[[workload]]\nmodel = "mlp"\n')
+    r = nmsat("explore", str(spec), cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "fmax = 'board'" in r.stderr
+    assert not (tmp_path / "bad.csv").exists()
