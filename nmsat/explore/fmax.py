@@ -34,7 +34,7 @@ def measure(cfg, block, seeds):
 
     if block == "core":
         check_buildable(core_params(cfg), hint="use fmax = \"pe\" for large arrays")
-    report = timing_report(cfg, block, "int", tuple(range(1, seeds + 1)))
+    report = timing_report(cfg, block, None, tuple(range(1, seeds + 1)))  # the config's own datapath
     return report["variants"]["nm" if cfg.array.patterns else "dense"]["fmax_median_mhz"]
 
 
