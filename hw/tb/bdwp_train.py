@@ -8,8 +8,9 @@ applies SGD with momentum, weight decay and the SR-STE term to the master weight
 the testbench (`host_*`, numpy, no hardware for it yet): ReLU and its derivative, the softmax cross-entropy
 gradient, rounding fp32 results to bf16 operands, and laying out the transposed operands of the WG GEMMs.
 
-`program` is a generator of requests to the testbench: ``("write", {word: value})``, ``("run", port, word)``
-(answered with the command's cycles) and ``("read", first_word, count)`` (answered with the words).
+`program` is a generator of requests to the testbench: ``("write", {word: value})``, ``("run", port, word,
+model_cycles)`` (answered with the command's cycles; `model_cycles` is what `nmsat.sim` says it takes) and
+``("read", first_word, count)`` (answered with the words).
 `reference` computes the same steps with the exact models (`golden_gemm_fp_array`, `nmsat.nm`,
 `update_reference`), so the RTL's weights, momenta and masks must equal it bit for bit.
 """
@@ -21,12 +22,13 @@ import numpy as np
 from nmsat.hw.driver import descriptor, pack_descriptor, place, read_weight_rows
 from nmsat.hw.update.driver import topn_word, update_descriptor, update_word
 from nmsat.nm import nm_mask
+from nmsat.sim.engine import gemm_cycles
 from nmsat.sim.fp import bf16_bits, f32_bits, f32_value
 from nmsat.sim.gemm_plan import plan_gemm
 from nmsat.sim.golden import golden_gemm_fp_array
 from nmsat.sim.tiling import cdiv
-from nmsat.sim.topn_engine import topn_job
-from nmsat.sim.update_engine import update_reference
+from nmsat.sim.topn_engine import topn_engine_cycles, topn_job
+from nmsat.sim.update_engine import update_engine_cycles, update_reference
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Layout:
     """Byte addresses of everything in memory: per layer W, V, the FF / BP / WG GEMMs (A, B, Y regions)."""
 
     def __init__(self, cfg, p, dims, batch, pattern):
-        self.p, self.dims, self.batch, self.pattern = p, dims, batch, pattern
+        self.cfg, self.p, self.dims, self.batch, self.pattern = cfg, p, dims, batch, pattern
         self.mode = p.mode_of(pattern)
         self.top = 0
         self.layers = []
@@ -146,7 +148,7 @@ def program(lay, w0, batches, hyper, record):
 
     def gemm(plan, where, a_bits, b_words=None):
         yield ("write", {**_words(p, where.a_base, _bytes(a_bits, "<u2"), where.a_stride), **(b_words or {})})
-        yield ("run", "desc", pack_descriptor(p, descriptor(p, plan, where)))
+        yield ("run", "desc", pack_descriptor(p, descriptor(p, plan, where)), gemm_cycles(plan, lay.cfg))
         return (yield from read(where.y_base, where.y_stride, (plan.m, plan.n)))
 
     for layer, w in zip(lay.layers, w0, strict=True):
@@ -159,7 +161,7 @@ def program(lay, w0, batches, hyper, record):
                 _, where = layer[key]
                 job = topn_job(p, layer["shape"], mode, transpose, layer["w"], layer["stride"], where.b_base,
                                where.b_stride)
-                yield ("run", "topn_desc", topn_word(p, job))
+                yield ("run", "topn_desc", topn_word(p, job), topn_engine_cycles(p, job))
         masks = {"ff": [], "bp": []}
         for layer in lay.layers:
             for key in ("ff", "bp"):
@@ -193,7 +195,8 @@ def program(lay, w0, batches, hyper, record):
             _, wg = layer["wg"]
             where = {"g_base": wg.y_base, "g_stride": wg.y_stride, "w_base": layer["w"], "w_stride": layer["stride"],
                      "v_base": layer["v"], "v_stride": layer["stride"]}
-            yield ("run", "update_desc", update_word(p, update_descriptor(p, n_out, k_in, where, step == 0, mode, *hp)))
+            word = update_word(p, update_descriptor(p, n_out, k_in, where, step == 0, mode, *hp))
+            yield ("run", "update_desc", word, update_engine_cycles(p, n_out, k_in))
         state = {"w": [], "v": [], **masks}
         for layer in lay.layers:
             state["w"].append((yield from read(layer["w"], layer["stride"], layer["shape"])))
@@ -259,4 +262,4 @@ def run_training(cfg, dims, batches, w0, hyper, pattern, simulator, build_root, 
     out = run.outputs
     steps = [{k: [None if x is None else np.asarray(x, dtype=np.uint32 if k in ("w", "v") else bool) for x in v]
               for k, v in s.items()} for s in out["steps"]]
-    return steps, out["commands"]
+    return steps, out["commands"]  # [port, RTL cycles, model cycles] per command

@@ -4,7 +4,8 @@ Parameters (`load_params`): ``period_ns``, ``max_cycles`` (per command), ``confi
 dict), ``dims``, ``batch``, ``pattern``, ``w0`` (fp32 bits per layer), ``batches`` ([x, labels] per step),
 ``hyper`` (`Hyper` fields). The host program's requests are served here: back-door writes and reads of the
 memory, and commands on the three descriptor ports (the same handshake as `nmsat.hw.update.tb_train`).
-Outputs: ``steps`` (what the program recorded, as lists) and ``commands`` ([port, cycles] per command).
+Outputs: ``steps`` (what the program recorded, as lists) and ``commands`` ([port, cycles, model cycles] per
+command).
 """
 
 import cocotb
@@ -21,6 +22,7 @@ from nmsat.hw.update.tb_train import PORTS
 
 
 async def _run(dut, port, word, period, max_cycles):
+    """Send `word` to `port` and wait for ``done``: the command's cycles (descriptor edge to the edge after)."""
     getattr(dut, f"{port}__payload").value = int(word)
     getattr(dut, f"{port}__valid").value = 1
     await RisingEdge(dut.clk)  # every unit is idle: ready is high, so this edge is the handshake
@@ -66,7 +68,8 @@ async def train(dut):
         elif kind == "read":
             answer = await _read_words(dut, *args)
         else:
-            answer = await _run(dut, *args, prm["period_ns"], prm["max_cycles"])
-            commands.append([args[0], answer])
+            port, word, model = args
+            answer = await _run(dut, port, word, prm["period_ns"], prm["max_cycles"])
+            commands.append([port, answer, model])
     steps = [{k: [_plain(x) for x in v] for k, v in s.items()} for s in record]
     save_outputs({"steps": steps, "commands": commands})

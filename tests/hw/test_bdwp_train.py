@@ -2,7 +2,8 @@
 GEMM, the re-pruning (top-N engine) and the weight update run on the generated hardware; ReLU, the loss
 gradient and operand layouts run in the testbench (`nmsat.hw.tb.bdwp_train`).
 
-Checked per step: (1) weights, momenta and masks equal, bit for bit, the exact models (`reference`); (2) against
+Checked per step: (1) weights, momenta and masks equal, bit for bit, the exact models (`reference`), and every
+command's cycles equal `nmsat.sim`'s (GEMM engine, top-N engine, update engine); (2) against
 `nmsat.algo`'s BDWP in torch with the same arithmetic emulated (`algo_reference`: masks from
 `nmsat.algo.masks`, GEMM operands rounded to bf16, fp32 matmuls, the SR-STE term of `nmsat.algo.functions`,
 `torch.optim.SGD`): masks identical, weights within the tolerance derived in `test_bdwp_steps_match_torch`.
@@ -81,7 +82,8 @@ def runs(hw_build_root):
 
 def test_bdwp_steps_on_the_rtl_equal_the_exact_models(runs):
     steps, commands, exact, _ = runs
-    assert len(steps) == STEPS and {port for port, _ in commands} == {"desc", "topn_desc", "update_desc"}
+    assert len(steps) == STEPS and {port for port, *_ in commands} == {"desc", "topn_desc", "update_desc"}
+    assert [c for c in commands if c[1] != c[2]] == [], "a command's RTL cycles differ from nmsat.sim's"
     for s, (got, ref) in enumerate(zip(steps, exact, strict=True)):
         for key in ("w", "v", "ff", "bp"):
             for layer, (g, r) in enumerate(zip(got[key], ref[key], strict=True)):
