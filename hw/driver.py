@@ -145,8 +145,14 @@ def descriptor(p, plan, where):
 
 def pack_descriptor(p, fields):
     """The descriptor word (int) from its fields, LSB first in `descriptor_fields` order."""
+    return pack_words(descriptor_fields(p), fields)
+
+
+def pack_words(order, fields):
+    """A descriptor word (int): the values of `fields` (dict) at the widths of `order` ([(name, width)]), LSB
+    first; `ValueError` for a value that does not fit."""
     word, pos = 0, 0
-    for name, width in descriptor_fields(p):
+    for name, width in order:
         v = int(fields[name])
         if not 0 <= v < (1 << width):
             raise ValueError(f"descriptor field {name} = {v} does not fit {width} bits")

@@ -2,6 +2,7 @@
 
 from amaranth import Shape
 
+from nmsat.hw.driver import pack_words
 from nmsat.hw.update.topn_engine import topn_descriptor_layout
 from nmsat.sim.tiling import cdiv
 
@@ -13,14 +14,7 @@ def fields_of(layout):
 
 def pack_fields(layout, fields):
     """The descriptor word (int) of `fields` (dict), LSB first in `layout`'s order."""
-    word, pos = 0, 0
-    for name, width in fields_of(layout):
-        v = int(fields[name])
-        if not 0 <= v < (1 << width):
-            raise ValueError(f"descriptor field {name} = {v} does not fit {width} bits")
-        word |= v << pos
-        pos += width
-    return word
+    return pack_words(fields_of(layout), fields)
 
 
 def topn_descriptor(p, job):

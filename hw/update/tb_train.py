@@ -17,16 +17,21 @@ from nmsat.hw.tb.tb_gemm import _read_words, _write_words
 PORTS = ("desc", "topn_desc", "update_desc")
 
 
-@cocotb.test()
-async def run_commands(dut):
-    params = load_params()
-    period = params["period_ns"]
+async def start(dut):
+    """Every descriptor port idle, the memory's back door quiet, then the clock and reset."""
     for port in PORTS:
         getattr(dut, f"{port}__valid").value = 0
     dut.dbg_we.value = 0
     dut.dbg_addr.value = 0
     dut.dbg_wdata.value = 0
     await clock_and_reset(dut)
+
+
+@cocotb.test()
+async def run_commands(dut):
+    params = load_params()
+    period = params["period_ns"]
+    await start(dut)
     results = []
     for cmd in params["gemms"]:
         await _write_words(dut, cmd["words"])
