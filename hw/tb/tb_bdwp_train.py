@@ -18,7 +18,7 @@ from nmsat.core_params import core_params
 from nmsat.hw.flow.cocotb_sim import load_params, save_outputs
 from nmsat.hw.tb.bdwp_train import Hyper, Layout, program
 from nmsat.hw.tb.tb_gemm import _read_words, _write_words
-from nmsat.hw.update.tb_train import start
+from nmsat.hw.update.tb_train import reset_idle
 
 
 async def _run(dut, port, word, period, max_cycles):
@@ -47,7 +47,7 @@ async def train(dut):
     lay = Layout(cfg, p, prm["dims"], prm["batch"], prm["pattern"])
     batches = [(np.asarray(x, dtype=np.float32), np.asarray(y)) for x, y in prm["batches"]]
     w0 = [np.asarray(w, dtype=np.uint32) for w in prm["w0"]]
-    await start(dut)
+    await reset_idle(dut)
     record, commands = [], []
     host = program(lay, w0, batches, Hyper(**prm["hyper"]), record)
     answer = None

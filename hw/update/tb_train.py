@@ -17,7 +17,7 @@ from nmsat.hw.tb.tb_gemm import _read_words, _write_words
 PORTS = ("desc", "topn_desc", "update_desc")
 
 
-async def start(dut):
+async def reset_idle(dut):
     """Every descriptor port idle, the memory's back door quiet, then the clock and reset."""
     for port in PORTS:
         getattr(dut, f"{port}__valid").value = 0
@@ -31,7 +31,7 @@ async def start(dut):
 async def run_commands(dut):
     params = load_params()
     period = params["period_ns"]
-    await start(dut)
+    await reset_idle(dut)
     results = []
     for cmd in params["gemms"]:
         await _write_words(dut, cmd["words"])
