@@ -105,31 +105,58 @@ def write_topn(image, p, job, w):
         image[start:start + block] = rows[nb * block:(nb + 1) * block]
 
 
-def row_beats(p, job):
-    """Read beats of every weight row, in the engine's order (block > window): ``[n_blocks * windows]``.
+def _bursts(addr, beats, bus_bytes):
+    """AXI4 bursts of runs of `beats` beats from byte addresses `addr` (arrays): split at 256 and 4 KiB."""
+    addr, left = np.array(addr, dtype=np.int64), np.array(beats, dtype=np.int64)
+    count = np.zeros_like(left)
+    while (left > 0).any():
+        run = np.minimum(np.minimum(left, 256), (4096 - addr % 4096) // bus_bytes)
+        count += left > 0
+        addr, left = addr + run * bus_bytes, left - run
+    return count
+
+
+def row_reads(p, job):
+    """Read beats and read bursts of every weight row, in the engine's order (block > window).
 
     A piece starts at lane ``first`` of a beat (``src_base`` and ``src_stride`` are bus-aligned): FF window s
-    at ``(s*E) mod (BB/4)``, BP block nb at ``(nb*C) mod (BB/4)``."""
-    e, c, fv = p.window(job.mode), p.cols, p.bus_bytes // FP32_BYTES
+    at ``(s*E) mod (BB/4)``, BP block nb at ``(nb*C) mod (BB/4)``; ``ceil((first + valid)/(BB/4))`` beats.
+    """
+    e, c, bb = p.window(job.mode), p.cols, p.bus_bytes
+    fv = bb // FP32_BYTES
     nbk, win = job.n_blocks(p), job.windows(p)
-    cols = np.full(nbk, c)
-    cols[-1] = job.n - (nbk - 1) * c
-    elems = np.full(win, e)
-    elems[-1] = job.k - (win - 1) * e
-    first = (np.arange(nbk) * c) % fv if job.transpose else (np.arange(win) * e) % fv  # lane of a piece's start
-    first = np.repeat(first, win) if job.transpose else np.tile(first, nbk)
-    cols, elems = np.repeat(cols, win), np.tile(elems, nbk)
-    pieces, valid = (elems, cols) if job.transpose else (cols, elems)
-    return pieces * -(-(first + valid) // fv)
+    nb, s = np.repeat(np.arange(nbk), win), np.tile(np.arange(win), nbk)
+    cols = np.where(nb == nbk - 1, job.n - (nbk - 1) * c, c)
+    elems = np.where(s == win - 1, job.k - (win - 1) * e, e)
+    if job.transpose:
+        start, pieces, valid = job.src_base + s * e * job.src_stride + nb * c * FP32_BYTES, elems, cols
+    else:
+        start, pieces, valid = job.src_base + nb * c * job.src_stride + s * e * FP32_BYTES, cols, elems
+    first = (start % bb) // FP32_BYTES
+    beats = -(-(first + valid) // fv)
+    row = np.repeat(np.arange(len(start)), pieces)
+    piece = np.arange(len(row)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    addr = start[row] - start[row] % bb + piece * job.src_stride
+    bursts = np.bincount(row, weights=_bursts(addr, beats[row], bb), minlength=len(start)).astype(np.int64)
+    return pieces * beats, bursts
 
 
 def topn_engine_cycles(p, job):
-    """Cycles from the descriptor handshake (edge 0) to the edge that samples ``done`` (docs/hw-interface.md):
+    """Cycles from the descriptor handshake (edge 0) to the edge that samples ``done`` (docs/hw-interface.md).
 
-    row j reads ``B_j`` beats (one piece per column, or per element when transposed); its PACK cycle is
-    ``P_0 = 1 + L + B_0``, ``P_j = P_{j-1} + max(L + B_j + 2, WB + 1)``; ``N = P_last + WB + Lw + 2``.
+    Row j (``B_j`` beats in ``K_j`` bursts, `row_reads`) is set up in cycle ``S_j`` (``S_0 = 0``,
+    ``S_j = max(S_{j-1} + K_{j-1} + 1, P_{j-2} + 1)``: one row ahead of the packer), its bursts go out in the
+    next ``K_j`` cycles, its beats arrive ``F_j = max(S_j + 1 + L, E_{j-1} + 1)`` to ``E_j = F_j + B_j - 1``,
+    and it is packed in cycle ``P_j = max(E_j + 1, P_{j-1} + WB + 1)``; ``N = P_last + WB + Lw + 2``.
     """
-    beats = row_beats(p, job)
+    beats, bursts = row_reads(p, job)
     wb = train_params(p).w_beats(job.mode)
     lat, lw = p.read_latency, p.write_latency
-    return int(1 + lat + beats[0] + np.maximum(lat + beats[1:] + 2, wb + 1).sum() + wb + lw + 2)
+    bursts = bursts.tolist()
+    setup, end, packed = 0, -1, []
+    for j, b in enumerate(beats.tolist()):
+        if j:
+            setup = max(setup + bursts[j - 1] + 1, packed[j - 2] + 1 if j >= 2 else 0)
+        end = max(setup + 1 + lat, end + 1) + b - 1
+        packed.append(max(end + 1, packed[-1] + wb + 1) if j else end + 1)
+    return int(packed[-1] + wb + lw + 2)

@@ -13,8 +13,8 @@ Bi-Mask's search are not built, so those modes get no mask charge here (`mask_jo
 from nmsat.core_params import core_params
 from nmsat.nm import NMPattern
 from nmsat.sim.tiling import cdiv
-from nmsat.sim.topn_engine import FP32_BYTES, row_beats, topn_engine_cycles, topn_job, train_params
-from nmsat.sim.update_engine import chunk_beats, update_engine_cycles
+from nmsat.sim.topn_engine import FP32_BYTES, row_reads, topn_engine_cycles, topn_job, train_params
+from nmsat.sim.update_engine import chunk_reads, update_engine_cycles
 
 RTL_MASK_MODES = ("srste", "bdwp")
 
@@ -22,7 +22,7 @@ RTL_MASK_MODES = ("srste", "bdwp")
 def update_cost_rtl(n_out, k_in, blocks, cfg):
     """Cycles, DRAM bytes and energy (pJ per component) of the update engine on `blocks` weights."""
     p = core_params(cfg)
-    beats = int(chunk_beats(p, n_out, k_in).sum())
+    beats = int(chunk_reads(p, n_out, k_in)[0].sum())
     dram = blocks * 5 * beats * p.bus_bytes  # reads G, W, V; writes W, V
     energy = {"update": blocks * n_out * k_in * cfg.energy.fp32_update_pj, "dram": dram * cfg.energy.dram_pj_per_byte}
     return {"cycles": blocks * update_engine_cycles(p, n_out, k_in), "dram_bytes": dram, "energy_pj": energy}
@@ -34,7 +34,7 @@ def topn_cost_rtl(n_out, k_in, blocks, pattern, cfg, pass_):
     pat = NMPattern.parse(pattern)
     bb = p.bus_bytes
     job = topn_job(p, (n_out, k_in), p.mode_of(pat), pass_ == "BP", 0, cdiv(k_in * FP32_BYTES, bb) * bb, 0)
-    reads = int(row_beats(p, job).sum())
+    reads = int(row_reads(p, job)[0].sum())
     writes = job.n_blocks(p) * job.windows(p) * train_params(p).w_beats(job.mode)
     groups = job.n * cdiv(job.k, pat.m)
     dram = blocks * (reads + writes) * bb

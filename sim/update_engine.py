@@ -39,20 +39,39 @@ def update_reference(g, w, v, first, pattern, decay, wd, mu, neg_lr):
     return fp32_add(w, fp32_mul(v2, neg_lr)), v2
 
 
-def chunk_beats(p, rows, cols, chunk=CHUNK_BEATS):
-    """Beats of every chunk in the engine's order (row > chunk): ``[rows * chunks_per_row]``."""
-    row_beats = cdiv(cols, p.bus_bytes // FP32_BYTES)
+def chunk_reads(p, rows, cols, chunk=CHUNK_BEATS, where=None):
+    """Beats and read bursts (G, W and V pieces, split at 256 beats and 4 KiB) of every chunk, in the engine's
+    order (row > chunk). `where`: ``{x_base, x_stride}`` byte addresses (default: packed from 0, which
+    gives the burst count of any placement whose pieces do not cross 4 KiB)."""
+    from nmsat.sim.topn_engine import _bursts
+
+    bb = p.bus_bytes
+    row_beats = cdiv(cols, bb // FP32_BYTES)
     per_row = cdiv(row_beats, chunk)
     beats = np.full(per_row, chunk)
     beats[-1] = row_beats - (per_row - 1) * chunk
-    return np.tile(beats, rows)
+    beats = np.tile(beats, rows)
+    off = np.tile(np.arange(per_row) * chunk * bb, rows)
+    n = np.repeat(np.arange(rows), per_row)
+    bursts = np.zeros(len(beats), dtype=np.int64)
+    for x in ("g", "w", "v"):
+        base, stride = (0, row_beats * bb) if where is None else (where[f"{x}_base"], where[f"{x}_stride"])
+        bursts += _bursts(base + n * stride + off, beats, bb)
+    return beats, bursts
 
 
-def update_engine_cycles(p, rows, cols, chunk=CHUNK_BEATS):
-    """Cycles from the descriptor handshake (edge 0) to the edge that samples ``done``: chunk j of ``c_j``
-    beats reads ``3 c_j`` beats (G, W, V) and is handed to the writer in cycle ``H_0 = L + 3 c_0 + 6``,
-    ``H_j = H_{j-1} + max(L + 3 c_j + 7, 2 c_{j-1} + 1)``; ``N = H_last + 2 c_last + Lw + 2``."""
-    c = chunk_beats(p, rows, cols, chunk)
+def update_engine_cycles(p, rows, cols, chunk=CHUNK_BEATS, where=None):
+    """Cycles from the descriptor handshake (edge 0) to the edge that samples ``done``. Chunk j (``c_j``
+    beats, ``K_j`` bursts: `chunk_reads`) is set up in cycle ``S_0 = 0``,
+    ``S_j = max(S_{j-1} + K_{j-1} + 1, H_{j-2} + 2 c_{j-2} + 1)`` (its output bank is free), its ``3 c_j``
+    beats end in cycle ``E_j = max(S_j + 1 + L, E_{j-1} + 1) + 3 c_j - 1``, it is handed to the writer in
+    cycle ``H_j = max(E_j + PIPELINE, H_{j-1} + 2 c_{j-1} + 1)``; ``N = H_last + 2 c_last + Lw + 2``."""
+    beats, bursts = (x.tolist() for x in chunk_reads(p, rows, cols, chunk, where))
     lat, lw = p.read_latency, p.write_latency
-    first = lat + 3 * c[0] + PIPELINE
-    return int(first + np.maximum(lat + 3 * c[1:] + PIPELINE + 1, 2 * c[:-1] + 1).sum() + 2 * c[-1] + lw + 2)
+    setup, end, hand = 0, -1, []
+    for j, c in enumerate(beats):
+        if j:
+            setup = max(setup + bursts[j - 1] + 1, hand[j - 2] + 2 * beats[j - 2] + 1 if j >= 2 else 0)
+        end = max(setup + 1 + lat, end + 1) + 3 * c - 1
+        hand.append(max(end + PIPELINE, hand[-1] + 2 * beats[j - 1] + 1) if j else end + PIPELINE)
+    return int(hand[-1] + 2 * beats[-1] + lw + 2)

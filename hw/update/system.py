@@ -14,8 +14,8 @@ class EngineSystem(wiring.Component):
 
     def __init__(self, engine, params, words, init=()):
         self.engine = engine
-        self.memory = SimMemory(params.bus_bytes, words, params.read_latency, params.write_latency,
-                                params.outstanding, init)
+        depth = max(params.outstanding, getattr(engine, "outstanding", 0))  # read bursts the engine keeps in flight
+        self.memory = SimMemory(params.bus_bytes, words, params.read_latency, params.write_latency, depth, init)
         super().__init__({
             "desc": In(stream.Signature(engine.desc.payload.shape())), "done": Out(1),
             "dbg_we": In(1), "dbg_addr": In(self.memory.addr_bits), "dbg_wdata": In(params.bus_bits),

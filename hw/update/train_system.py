@@ -30,8 +30,8 @@ class TrainSystem(wiring.Component):
     def __init__(self, params, words, init=()):
         self.p = params
         self.units = {"desc": Core(params), "topn_desc": TopNEngine(params), "update_desc": UpdateEngine(params)}
-        self.memory = SimMemory(params.bus_bytes, words, params.read_latency, params.write_latency,
-                                params.outstanding, init)
+        depth = max(params.outstanding, self.units["topn_desc"].outstanding, self.units["update_desc"].outstanding)
+        self.memory = SimMemory(params.bus_bytes, words, params.read_latency, params.write_latency, depth, init)
         super().__init__({
             "desc": In(stream.Signature(descriptor_layout(params))),
             "topn_desc": In(stream.Signature(topn_descriptor_layout(params))),

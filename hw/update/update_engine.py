@@ -3,13 +3,14 @@
 One descriptor (`update_descriptor_layout`) updates ``W[rows, cols]`` and its momentum ``V`` from the WG
 GEMM's result ``G`` (each row-major with its own stride), bit-exact to `nmsat.sim.update_engine`
 (`update_reference`, `update_engine_cycles`). Rows are cut into chunks of up to `chunk` beats (``BB/4``
-fp32 lanes each). Per chunk: a ROW cycle; READ: the G piece, the W piece, the V piece (bursts split at 256
-beats and 4 KiB, one address per cycle); G and W beats are buffered, each V beat goes through the
-6-stage fp32 pipeline (`nmsat.sim.update_engine` lists the operations) with the chunk's SR-STE mask, which
-is computed combinationally from the buffered W (`nmsat.nm` selection, elements past ``cols`` sort as
-padding); the results fill one of two output banks; then HAND: the writer stores W' then V' of the chunk
-(one-beat bursts, one per cycle, strobes low past ``cols``) while the next chunk is read. HAND waits for the
-previous chunk's writer. ``done`` is high for one cycle once the last write response is in.
+fp32 lanes each), which go through three overlapping parts: the address side (a setup cycle per chunk,
+allowed while its output bank is free; then the G, W and V pieces, one burst per cycle, split at 256 beats
+and 4 KiB); the data side (G and W beats into the chunk's bank of two; each V beat through the 6-stage
+fp32 pipeline, `nmsat.sim.update_engine` lists the operations, with the chunk's SR-STE mask computed
+combinationally from its buffered W, elements past ``cols`` sorting as padding; results into the chunk's
+output bank); the writer (once the chunk is computed and the previous one written: W' then V', one-beat
+bursts, one per cycle, strobes low past ``cols``). ``done`` is high for one cycle once the last write
+response is in.
 """
 
 from amaranth import Array, Cat, Module, Mux, Signal
@@ -44,6 +45,7 @@ class UpdateEngine(wiring.Component):
             raise NmsatError(f"update engine: chunk = {chunk} beats of {fv} fp32 must be 1..256 and hold whole "
                              f"groups of every pattern's m")
         self.p, self.chunk = params, chunk
+        self.outstanding = max(params.outstanding, 12)  # two chunks of 3 pieces, each split at most once at 4 KiB
         super().__init__({
             "desc": In(stream.Signature(update_descriptor_layout(params))),
             "axi": Out(axi_signature(params.bus_bytes)),
@@ -77,67 +79,96 @@ class UpdateEngine(wiring.Component):
         fv = bb // FP32_BYTES
 
         d = Signal(update_descriptor_layout(p))
-        idle, row, read, hand, finish = range(5)
-        state = Signal(range(5))
-        m.d.comb += self.desc.ready.eq(state == idle)
-
-        # Position: row n, chunk offset (beats) within the row.
-        n, off = Signal(cw), Signal(cw)
+        busy, finished = Signal(), Signal()
+        m.d.comb += self.desc.ready.eq(~busy)
+        accept = self.desc.valid & ~busy
+        v = self.desc.payload
         row_beats = (d.cols + fv - 1) >> (fv.bit_length() - 1)
-        rem = row_beats - off
-        cb_now = Mux(rem > ch, ch, rem)
-        last_chunk = rem <= ch
-        g_row, w_row, v_row = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
-        cb = Signal(range(ch + 1))  # beats of the chunk being read
-        byte_off = off << shift
 
-        # Read: address side, pieces G, W, V.
-        ar_active, ar_piece, ar_addr, ar_left = Signal(), Signal(2), Signal(ADDR_WIDTH), Signal(cw)
-        in_flight = Signal(range(p.outstanding + 1))
+        def walker(name):
+            """Counters of one walk over the chunks (row > chunk): row addresses, chunk offset and size."""
+            n, off = Signal(cw, name=f"{name}_n"), Signal(cw, name=f"{name}_off")
+            rows = {x: Signal(ADDR_WIDTH, name=f"{name}_{x}") for x in ("g", "w", "v")}
+            rem = row_beats - off
+            last_chunk = rem <= ch
+            geo = {"cb": Mux(last_chunk, rem, ch), "last": last_chunk & (n == d.rows - 1), "off": off,
+                   "elem0": off * fv, **{x: r + (off << shift) for x, r in rows.items()}}
+
+            def advance():
+                with m.If(last_chunk):
+                    m.d.sync += [n.eq(n + 1), off.eq(0)]
+                    m.d.sync += [r.eq(r + getattr(d, f"{x}_stride")) for x, r in rows.items()]
+                with m.Else():
+                    m.d.sync += off.eq(off + ch)
+
+            def reset():
+                m.d.sync += [n.eq(0), off.eq(0)] + [r.eq(getattr(v, f"{x}_base")) for x, r in rows.items()]
+            return geo, advance, reset
+
+        chunks_issued, chunks_written = Signal(32), Signal(32)
+
+        # Address side: the G, W and V pieces of a chunk, up to one chunk ahead of the writer's bank.
+        ga, advance_a, reset_a = walker("a")
+        a_setup, a_issue = Signal(), Signal()
+        ar_piece, ar_addr, ar_left, a_cb = Signal(2), Signal(ADDR_WIDTH), Signal(cw), Signal(range(ch + 1))
+        a_w, a_v = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
+        in_flight = Signal(range(self.outstanding + 1))
         length = burst_beats(ar_addr, ar_left, bb)
         m.d.comb += [axi.araddr.eq(ar_addr), axi.arlen.eq(length - 1), axi.arsize.eq(shift), axi.arburst.eq(1),
-                     axi.arvalid.eq(ar_active & (in_flight < p.outstanding)), axi.rready.eq(1)]
+                     axi.arvalid.eq(a_issue & (in_flight < self.outstanding)), axi.rready.eq(1)]
         ar_fire = axi.arvalid & axi.arready
         m.d.sync += in_flight.eq(in_flight + ar_fire - (axi.rvalid & axi.rlast))
+        with m.If(a_setup & (chunks_issued - chunks_written < 2)):
+            m.d.sync += [a_setup.eq(0), a_issue.eq(1), a_cb.eq(ga["cb"]), ar_piece.eq(0), ar_addr.eq(ga["g"]),
+                         ar_left.eq(ga["cb"]), a_w.eq(ga["w"]), a_v.eq(ga["v"])]
         with m.If(ar_fire):
             m.d.sync += [ar_addr.eq(ar_addr + (length << shift)), ar_left.eq(ar_left - length)]
             with m.If(ar_left == length):
-                m.d.sync += [ar_piece.eq(ar_piece + 1), ar_left.eq(cb), ar_active.eq(ar_piece != 2),
-                             ar_addr.eq(Mux(ar_piece == 0, w_row, v_row) + byte_off)]
+                m.d.sync += [ar_piece.eq(ar_piece + 1), ar_left.eq(a_cb), ar_addr.eq(Mux(ar_piece == 0, a_w, a_v))]
+                with m.If(ar_piece == 2):
+                    m.d.sync += [a_issue.eq(0), a_setup.eq(~ga["last"]), chunks_issued.eq(chunks_issued + 1)]
+                    advance_a()
 
-        # Read: data side.
-        gbuf = Array(Signal(bits, name=f"gbuf{i}") for i in range(ch))
-        wbuf = Array(Signal(bits, name=f"wbuf{i}") for i in range(ch))
-        d_piece, d_beat = Signal(2), Signal(range(ch + 1))
+        # Data side: G and W beats into the chunk's bank; each V beat into the pipeline.
+        gd, advance_d, reset_d = walker("d")
+        gbuf = [Array(Signal(bits, name=f"gbuf{b}_{i}") for i in range(ch)) for b in range(2)]
+        wbuf = [Array(Signal(bits, name=f"wbuf{b}_{i}") for i in range(ch)) for b in range(2)]
+        d_piece, d_beat, d_bank = Signal(2), Signal(range(ch + 1)), Signal()
         compute = axi.rvalid & (d_piece == 2)
         with m.If(axi.rvalid):
             m.d.sync += d_beat.eq(d_beat + 1)
-            with m.If(d_piece == 0):
-                m.d.sync += gbuf[d_beat].eq(axi.rdata)
-            with m.If(d_piece == 1):
-                m.d.sync += wbuf[d_beat].eq(axi.rdata)
-            with m.If(d_beat == cb - 1):
+            for b in range(2):
+                with m.If(d_bank == b):
+                    with m.If(d_piece == 0):
+                        m.d.sync += gbuf[b][d_beat].eq(axi.rdata)
+                    with m.If(d_piece == 1):
+                        m.d.sync += wbuf[b][d_beat].eq(axi.rdata)
+            with m.If(d_beat == gd["cb"] - 1):
                 m.d.sync += [d_beat.eq(0), d_piece.eq(d_piece + 1)]
+                with m.If(d_piece == 2):
+                    m.d.sync += [d_piece.eq(0), d_bank.eq(~d_bank)]
+                    advance_d()
 
         # The pipeline: one V beat (fv lanes) per cycle, with its G and W beats and mask bits.
-        elem0 = Signal(cw + 8)
-        m.d.comb += elem0.eq(off * fv)
-        mask = self._mask(m, d, wbuf, elem0)
+        w_chunk = [Mux(d_bank, wbuf[1][i], wbuf[0][i]) for i in range(ch)]
+        mask = self._mask(m, d, w_chunk, gd["elem0"])
         mask_beat = Signal(fv)
         m.d.comb += mask_beat.eq(mask.word_select(d_beat, fv))
-        g_in, w_in, v_in = gbuf[d_beat], wbuf[d_beat], axi.rdata
+        g_in = Mux(d_bank, gbuf[1][d_beat], gbuf[0][d_beat])
+        w_in, v_in = Mux(d_bank, wbuf[1][d_beat], wbuf[0][d_beat]), axi.rdata
         stage_valid = [Signal(name=f"s{i}_valid") for i in range(5)]
         stage_beat = [Signal(range(ch), name=f"s{i}_beat") for i in range(5)]
         stage_last = [Signal(name=f"s{i}_last") for i in range(5)]
-        m.d.sync += [stage_valid[0].eq(compute), stage_beat[0].eq(d_beat),
-                     stage_last[0].eq(compute & (d_beat == cb - 1))]
+        stage_bank = [Signal(name=f"s{i}_bank") for i in range(5)]
+        m.d.sync += [stage_valid[0].eq(compute), stage_beat[0].eq(d_beat), stage_bank[0].eq(d_bank),
+                     stage_last[0].eq(compute & (d_beat == gd["cb"] - 1))]
         for i in range(1, 5):
             m.d.sync += [stage_valid[i].eq(stage_valid[i - 1]), stage_beat[i].eq(stage_beat[i - 1]),
-                         stage_last[i].eq(stage_last[i - 1])]
+                         stage_last[i].eq(stage_last[i - 1]), stage_bank[i].eq(stage_bank[i - 1])]
         w_out, v_out = [], []
         for j in range(fv):
             lane = slice(32 * j, 32 * (j + 1))
-            g, w, v = g_in[lane], w_in[lane], v_in[lane]
+            g, w, vv = g_in[lane], w_in[lane], v_in[lane]
 
             def reg(value, name, j=j):
                 r = Signal(32, name=f"{name}{j}", reset_less=True)
@@ -148,7 +179,7 @@ class UpdateEngine(wiring.Component):
             t = Mux(mask_beat[j], 0, w)
             s1 = reg(fp32_mul(m, t, d.decay, f"sr{j}"), "s1_sr")
             d1 = reg(fp32_mul(m, w, d.wd, f"wd{j}"), "s1_wd")
-            vm1 = reg(fp32_mul(m, v, d.mu, f"mu{j}"), "s1_vm")
+            vm1 = reg(fp32_mul(m, vv, d.mu, f"mu{j}"), "s1_vm")
             g1_in, w1 = reg(g, "s1_g"), reg(w, "s1_w")
             # c2: g1 = G + decay * t (mode 0: G)
             g1 = reg(Mux(d.mode == 0, g1_in, fp32_add(m, g1_in, s1, f"g1_{j}")), "s2_g")
@@ -165,14 +196,18 @@ class UpdateEngine(wiring.Component):
             w_out.append(fp32_add(m, w5, u5, f"w_{j}"))
             v_out.append(v5)
 
-        # Output banks (two, alternating chunks) and the writer.
+        # Output banks (chunk parity) and the writer.
         obuf_w = [Array(Signal(bits, name=f"ow{b}_{i}") for i in range(ch)) for b in range(2)]
         obuf_v = [Array(Signal(bits, name=f"ov{b}_{i}") for i in range(ch)) for b in range(2)]
-        bank = Signal()
+        ready = Signal(2)
         with m.If(stage_valid[4]):
             for b in range(2):
-                with m.If(bank == b):
+                with m.If(stage_bank[4] == b):
                     m.d.sync += [obuf_w[b][stage_beat[4]].eq(Cat(*w_out)), obuf_v[b][stage_beat[4]].eq(Cat(*v_out))]
+            with m.If(stage_last[4]):
+                m.d.sync += ready.bit_select(stage_bank[4], 1).eq(1)
+        gh, advance_h, reset_h = walker("h")
+        h_bank = Signal()
         w_busy, w_bank, w_beat, w_cb = Signal(), Signal(), Signal(range(2 * ch + 1)), Signal(range(ch + 1))
         w_addr, w_vaddr, w_elem0 = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH), Signal(cw + 8)
         aw_done, w_done = Signal(), Signal()
@@ -193,35 +228,24 @@ class UpdateEngine(wiring.Component):
         with m.If((aw_done | aw_fire) & (w_done | w_fire)):
             m.d.sync += [aw_done.eq(0), w_done.eq(0), w_beat.eq(w_beat + 1)]
             with m.If(w_beat == 2 * w_cb - 1):
-                m.d.sync += w_busy.eq(0)
+                m.d.sync += [w_busy.eq(0), chunks_written.eq(chunks_written + 1)]
         with m.Else():
             m.d.sync += [aw_done.eq(aw_done | aw_fire), w_done.eq(w_done | w_fire)]
 
-        m.d.comb += self.done.eq((state == finish) & ~w_busy & (responses == 0))
-        with m.Switch(state):
-            with m.Case(idle):
-                with m.If(self.desc.valid):
-                    v = self.desc.payload
-                    m.d.sync += [d.eq(v), n.eq(0), off.eq(0), g_row.eq(v.g_base), w_row.eq(v.w_base),
-                                 v_row.eq(v.v_base), bank.eq(0), state.eq(row)]
-            with m.Case(row):
-                m.d.sync += [cb.eq(cb_now), ar_active.eq(1), ar_piece.eq(0), ar_addr.eq(g_row + byte_off),
-                             ar_left.eq(cb_now), d_piece.eq(0), d_beat.eq(0), state.eq(read)]
-            with m.Case(read):
-                with m.If(stage_last[4]):
-                    m.d.sync += state.eq(hand)
-            with m.Case(hand):
-                with m.If(~w_busy):
-                    m.d.sync += [w_busy.eq(1), w_bank.eq(bank), w_beat.eq(0), w_cb.eq(cb),
-                                 w_addr.eq(w_row + byte_off), w_vaddr.eq(v_row + byte_off), w_elem0.eq(elem0),
-                                 aw_done.eq(0), w_done.eq(0), bank.eq(~bank)]
-                    with m.If(last_chunk):
-                        m.d.sync += [n.eq(n + 1), off.eq(0), g_row.eq(g_row + d.g_stride),
-                                     w_row.eq(w_row + d.w_stride), v_row.eq(v_row + d.v_stride),
-                                     state.eq(Mux(n == d.rows - 1, finish, row))]
-                    with m.Else():
-                        m.d.sync += [off.eq(off + ch), state.eq(row)]
-            with m.Case(finish):
-                with m.If(self.done):
-                    m.d.sync += state.eq(idle)
+        # HAND: a computed chunk to the writer once it is free.
+        with m.If(busy & ~finished & ready.bit_select(h_bank, 1) & ~w_busy):
+            m.d.sync += [w_busy.eq(1), w_bank.eq(h_bank), w_beat.eq(0), w_cb.eq(gh["cb"]), w_addr.eq(gh["w"]),
+                         w_vaddr.eq(gh["v"]), w_elem0.eq(gh["elem0"]), aw_done.eq(0), w_done.eq(0),
+                         h_bank.eq(~h_bank), ready.bit_select(h_bank, 1).eq(0), finished.eq(gh["last"])]
+            advance_h()
+
+        m.d.comb += self.done.eq(busy & finished & ~w_busy & (responses == 0))
+        with m.If(self.done):
+            m.d.sync += busy.eq(0)
+        with m.If(accept):
+            m.d.sync += [d.eq(v), busy.eq(1), finished.eq(0), a_setup.eq(1), a_issue.eq(0), chunks_issued.eq(0),
+                         chunks_written.eq(0), d_piece.eq(0), d_beat.eq(0), d_bank.eq(0), ready.eq(0),
+                         h_bank.eq(0)]
+            for reset in (reset_a, reset_d, reset_h):
+                reset()
         return m

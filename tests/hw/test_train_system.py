@@ -51,7 +51,7 @@ def test_verilator_mixed_commands(hw_build_root):
         elif kind == "update_desc":
             image, expected, fields, (rows, cols, top) = update_case(rng, start=expected)
             jobs.append((image, expected, update_word(P, fields), (0, top)))
-            model.append(update_engine_cycles(P, rows, cols))
+            model.append(update_engine_cycles(P, rows, cols, where=fields))
         else:
             image, expected, word, span, cycles = _gemm_case(rng, expected)
             jobs.append((image, expected, word, span))

@@ -49,7 +49,7 @@ def test_amaranth_simulator_update(seed):
     out, cycles = run_engine_pysim(UpdateEngine(P), P, image, update_word(P, fields))
     got = read_matrix(out, fields["w_base"], fields["w_stride"], (rows, cols))
     assert (out == ref).all(), f"{fields}: W' {got}"
-    assert cycles == update_engine_cycles(P, rows, cols)
+    assert cycles == update_engine_cycles(P, rows, cols, where=fields)
 
 
 def _run_verilator(n_cases, seed, build_root):
@@ -58,7 +58,7 @@ def _run_verilator(n_cases, seed, build_root):
     for _ in range(n_cases):
         image, ref, fields, (rows, cols, top) = _case(rng, start=ref)
         cases.append((image, ref, fields, rows, cols, (0, top)))
-    model = [update_engine_cycles(P, c[3], c[4]) for c in cases]
+    model = [update_engine_cycles(P, c[3], c[4], where=c[2]) for c in cases]
     runs = run_jobs(UpdateEngine(P), P, [(c[0], c[1], update_word(P, c[2]), c[5]) for c in cases], "verilator",
                     100 + 2 * max(model), build_root)
     for (_, ref, fields, *_, (lo, hi)), (got, cycles), expect in zip(cases, runs, model, strict=True):
