@@ -1,37 +1,45 @@
 """The m-to-1 activation muxes of one PE: which activation each multiplier sees, per mode."""
 
-from amaranth import Array, Module, signed, unsigned
+from amaranth import Array, Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 
-class NMMux(wiring.Component):
-    """Select `P` operands from an `e_max`-element activation window.
+def position_width(p):
+    """Bits of a position in the `e_max`-element activation window."""
+    return max(1, (p.e_max - 1).bit_length())
 
-    Mode 0 (dense): multiplier `j` gets ``act[j]``. Mode `k` (pattern ``n:m = patterns[k-1]``):
-    multiplier `j` gets ``act[(j // n) * m + idx[j]]`` using the low ``log2(m)`` bits of ``idx[j]``.
-    Unknown modes give 0.
-    """
+
+def mux_positions(m, p, mode, idx):
+    """The window position each multiplier selects, from the tile's `mode` and the PE's in-group indices `idx`:
+    dense (mode 0, and unknown modes): ``j``; pattern ``n:m`` (mode k): ``(j // n) * m + idx[j]`` using the low
+    ``log2(m)`` bits of ``idx[j]``. The PE computes this once, when it keeps its weight word."""
+    pos = Signal(data.ArrayLayout(unsigned(position_width(p)), p.mults))
+    m.d.comb += [pos[j].eq(j) for j in range(p.mults)]
+    with m.Switch(mode):
+        for k, pat in enumerate(p.patterns, start=1):
+            with m.Case(k):
+                bits = pat.index_bits
+                m.d.comb += [pos[j].eq((j // pat.n) * pat.m + idx[j][:bits]) for j in range(p.mults)]
+    return pos
+
+
+class NMMux(wiring.Component):
+    """Select `P` operands from an `e_max`-element activation window: multiplier `j` gets ``act[pos[j]]``
+    (`mux_positions` gives ``pos`` per mode). One `e_max`-to-1 mux per multiplier, its select a register of the
+    PE, so the mode does not sit on the data path."""
 
     def __init__(self, params):
         self.p = params
         super().__init__({
-            "mode": In(params.mode_width),
             "act": In(data.ArrayLayout(signed(params.data_width), params.e_max)),
-            "idx": In(data.ArrayLayout(unsigned(params.idx_width), params.mults)),
+            "pos": In(data.ArrayLayout(unsigned(position_width(params)), params.mults)),
             "sel": Out(data.ArrayLayout(signed(params.data_width), params.mults)),
         })
 
     def elaborate(self, platform):
         m = Module()
         p = self.p
-        with m.Switch(self.mode):
-            with m.Case(0):
-                m.d.comb += [self.sel[j].eq(self.act[j]) for j in range(p.mults)]
-            for k, pat in enumerate(p.patterns, start=1):
-                with m.Case(k):
-                    bits = pat.index_bits
-                    for j in range(p.mults):
-                        group = Array(self.act[(j // pat.n) * pat.m + i] for i in range(pat.m))
-                        m.d.comb += self.sel[j].eq(group[self.idx[j][:bits]])
+        window = Array(self.act[i] for i in range(p.e_max))
+        m.d.comb += [self.sel[j].eq(window[self.pos[j]]) for j in range(p.mults)]
         return m
