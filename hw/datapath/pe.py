@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.fp_dot import FpDotAcc
 from nmsat.hw.datapath.mac import Mac
-from nmsat.hw.datapath.nmmux import NMMux, mux_positions, position_width
+from nmsat.hw.datapath.nmmux import NMMux, choice_width, mux_positions
 from nmsat.hw.layouts import act_layout, weight_layout, weight_word_layout
 
 
@@ -14,7 +14,7 @@ class PE(wiring.Component):
     """A PE of the R x C array. Nothing is broadcast: weights and activations carry what the PE needs.
 
     Weights: the word on ``w_in`` moves on to ``w_out`` every cycle with ``hops - 1``; a valid word arriving
-    with ``hops == 0`` is kept (weights, ``top``, and the window position each multiplier selects, computed
+    with ``hops == 0`` is kept (weights, ``top``, and which window position each multiplier selects, computed
     from the word's mode and indices as it is kept). Activations: ``act_in`` moves on to ``act_out``
     every cycle. A window on ``act_in`` in cycle X is selected by the kept positions (registered, X+1)
     and goes through the MAC (`Mac`: products X+2, their sum X+3; `FpDotAcc` for bf16), which in cycle
@@ -47,10 +47,10 @@ class PE(wiring.Component):
         assert (1 + mac.stages, mac.chain) == (self.front, self.chain), "the MAC's timing is not ws_pipeline's"
         m.submodules.mac = mac
         held = Signal(weight_layout(p), reset_less=True)
-        pos = Signal(data.ArrayLayout(unsigned(position_width(p)), p.mults), reset_less=True)
+        choice = Signal(data.ArrayLayout(unsigned(choice_width(p)), p.mults), reset_less=True)
         top = Signal(reset_less=True)
         with m.If(self.w_in.valid & (self.w_in.hops == 0)):
-            m.d.sync += [held.eq(self.w_in.w), pos.eq(mux_positions(m, p, self.w_in.mode, self.w_in.w.idx)),
+            m.d.sync += [held.eq(self.w_in.w), choice.eq(mux_positions(m, p, self.w_in.mode, self.w_in.w.idx)),
                          top.eq(self.w_in.top)]
         w_next = Signal.like(self.w_in, reset_less=True)
         valid = Signal()
@@ -60,7 +60,7 @@ class PE(wiring.Component):
                      act.eq(self.act_in), sel.eq(mux.sel)]
         m.d.comb += [
             self.w_out.eq(w_next), self.w_out.valid.eq(valid), self.act_out.eq(act),
-            mux.act.eq(self.act_in), mux.pos.eq(pos),
+            mux.act.eq(self.act_in), mux.choice.eq(choice),
             mac.a.eq(sel), mac.w.eq(held.val), mac.first.eq(top), mac.acc_in.eq(self.psum_in),
             self.psum_out.eq(mac.acc_out),
         ]

@@ -69,7 +69,7 @@ class _ModeMux(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.mux = mux = NMMux(self.p)
-        m.d.comb += [mux.pos.eq(mux_positions(m, self.p, self.mode, self.idx)), mux.act.eq(self.act),
+        m.d.comb += [mux.choice.eq(mux_positions(m, self.p, self.mode, self.idx)), mux.act.eq(self.act),
                      self.sel.eq(mux.sel)]
         return m
 
