@@ -1,54 +1,37 @@
-"""The activation muxes of one PE: which activation of the window each multiplier sees, per mode."""
+"""The m-to-1 activation muxes of one PE: which activation each multiplier sees, per mode."""
 
-from amaranth import Array, Module, Signal, signed, unsigned
+from amaranth import Array, Module, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 
-def reachable(p, j):
-    """Window positions multiplier `j` can select in some mode, ascending: ``j`` (dense) and, per pattern
-    ``n:m``, its group ``(j // n) * m .. (j // n) * m + m - 1`` (contiguous in this list too)."""
-    return sorted({j, *(j // pat.n * pat.m + i for pat in p.patterns for i in range(pat.m))})
-
-
-def choice_width(p):
-    """Bits of a multiplier's choice among its `reachable` positions."""
-    return max(1, (max(len(reachable(p, j)) for j in range(p.mults)) - 1).bit_length())
-
-
-def mux_positions(m, p, mode, idx):
-    """Each multiplier's choice (an index into its `reachable` list) from the tile's `mode` and the PE's
-    in-group indices `idx`: dense (mode 0, and unknown modes) selects position ``j``; pattern ``n:m`` (mode k)
-    selects ``(j // n) * m + idx[j]`` using the low ``log2(m)`` bits of ``idx[j]``. The PE computes this once,
-    when it keeps its weight word."""
-    choice = Signal(data.ArrayLayout(unsigned(choice_width(p)), p.mults))
-    m.d.comb += [choice[j].eq(reachable(p, j).index(j)) for j in range(p.mults)]
-    with m.Switch(mode):
-        for k, pat in enumerate(p.patterns, start=1):
-            with m.Case(k):
-                for j in range(p.mults):
-                    first = reachable(p, j).index(j // pat.n * pat.m)
-                    m.d.comb += choice[j].eq(first + idx[j][:pat.index_bits])
-    return choice
-
-
 class NMMux(wiring.Component):
-    """Select `P` operands from an `e_max`-element activation window: multiplier `j` gets
-    ``act[reachable(j)[choice[j]]]`` (`mux_positions` gives ``choice`` per mode). One mux per multiplier over
-    only the positions it can reach, its select a register of the PE, so the mode is not on the data path."""
+    """Select `P` operands from an `e_max`-element activation window.
+
+    Mode 0 (dense): multiplier `j` gets ``act[j]``. Mode `k` (pattern ``n:m = patterns[k-1]``):
+    multiplier `j` gets ``act[(j // n) * m + idx[j]]`` using the low ``log2(m)`` bits of ``idx[j]``.
+    Unknown modes give 0.
+    """
 
     def __init__(self, params):
         self.p = params
         super().__init__({
+            "mode": In(params.mode_width),
             "act": In(data.ArrayLayout(signed(params.data_width), params.e_max)),
-            "choice": In(data.ArrayLayout(unsigned(choice_width(params)), params.mults)),
+            "idx": In(data.ArrayLayout(unsigned(params.idx_width), params.mults)),
             "sel": Out(data.ArrayLayout(signed(params.data_width), params.mults)),
         })
 
     def elaborate(self, platform):
         m = Module()
         p = self.p
-        for j in range(p.mults):
-            options = Array(self.act[q] for q in reachable(p, j))
-            m.d.comb += self.sel[j].eq(options[self.choice[j]])
+        with m.Switch(self.mode):
+            with m.Case(0):
+                m.d.comb += [self.sel[j].eq(self.act[j]) for j in range(p.mults)]
+            for k, pat in enumerate(p.patterns, start=1):
+                with m.Case(k):
+                    bits = pat.index_bits
+                    for j in range(p.mults):
+                        group = Array(self.act[(j // pat.n) * pat.m + i] for i in range(pat.m))
+                        m.d.comb += self.sel[j].eq(group[self.idx[j][:bits]])
         return m

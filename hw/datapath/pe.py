@@ -1,12 +1,12 @@
 """One weight-stationary processing element: N:M activation muxes and a pipelined MAC; all control is local."""
 
-from amaranth import Module, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth import Module, Signal, signed
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.fp_dot import FpDotAcc
 from nmsat.hw.datapath.mac import Mac
-from nmsat.hw.datapath.nmmux import NMMux, choice_width, mux_positions
+from nmsat.hw.datapath.nmmux import NMMux
 from nmsat.hw.layouts import act_layout, weight_layout, weight_word_layout
 
 
@@ -14,9 +14,8 @@ class PE(wiring.Component):
     """A PE of the R x C array. Nothing is broadcast: weights and activations carry what the PE needs.
 
     Weights: the word on ``w_in`` moves on to ``w_out`` every cycle with ``hops - 1``; a valid word arriving
-    with ``hops == 0`` is kept (weights, ``top``, and which window position each multiplier selects, computed
-    from the word's mode and indices as it is kept). Activations: ``act_in`` moves on to ``act_out``
-    every cycle. A window on ``act_in`` in cycle X is selected by the kept positions (registered, X+1)
+    with ``hops == 0`` is kept (weights, mode, ``top``). Activations: ``act_in`` moves on to ``act_out``
+    every cycle. A window on ``act_in`` in cycle X is selected by the kept indices and mode (registered, X+1)
     and goes through the MAC (`Mac`: products X+2, their sum X+3; `FpDotAcc` for bf16), which in cycle
     X + `front` reads ``psum_in`` and puts ``dot + (0 if top else psum_in)`` on ``psum_out`` `chain` cycles
     later. The PE below reads that partial sum `chain` cycles after this one did, so its window arrives `chain`
@@ -47,11 +46,10 @@ class PE(wiring.Component):
         assert (1 + mac.stages, mac.chain) == (self.front, self.chain), "the MAC's timing is not ws_pipeline's"
         m.submodules.mac = mac
         held = Signal(weight_layout(p), reset_less=True)
-        choice = Signal(data.ArrayLayout(unsigned(choice_width(p)), p.mults), reset_less=True)
+        mode = Signal(p.mode_width, reset_less=True)
         top = Signal(reset_less=True)
         with m.If(self.w_in.valid & (self.w_in.hops == 0)):
-            m.d.sync += [held.eq(self.w_in.w), choice.eq(mux_positions(m, p, self.w_in.mode, self.w_in.w.idx)),
-                         top.eq(self.w_in.top)]
+            m.d.sync += [held.eq(self.w_in.w), mode.eq(self.w_in.mode), top.eq(self.w_in.top)]
         w_next = Signal.like(self.w_in, reset_less=True)
         valid = Signal()
         act = Signal.like(self.act_in, reset_less=True)
@@ -60,7 +58,7 @@ class PE(wiring.Component):
                      act.eq(self.act_in), sel.eq(mux.sel)]
         m.d.comb += [
             self.w_out.eq(w_next), self.w_out.valid.eq(valid), self.act_out.eq(act),
-            mux.act.eq(self.act_in), mux.choice.eq(choice),
+            mux.mode.eq(mode), mux.act.eq(self.act_in), mux.idx.eq(held.idx),
             mac.a.eq(sel), mac.w.eq(held.val), mac.first.eq(top), mac.acc_in.eq(self.psum_in),
             self.psum_out.eq(mac.acc_out),
         ]

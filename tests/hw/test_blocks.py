@@ -2,15 +2,13 @@
 
 import numpy as np
 import pytest
-from amaranth import Module, signed, unsigned
-from amaranth.lib import data, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth import signed
 from amaranth.sim import Simulator
 
 from nmsat.config import load_config
 from nmsat.core_params import core_params
 from nmsat.hw.datapath.mac import Mac
-from nmsat.hw.datapath.nmmux import NMMux, mux_positions
+from nmsat.hw.datapath.nmmux import NMMux
 from nmsat.hw.datapath.pe import PE
 from nmsat.hw.datapath.skew import Skew
 from nmsat.nm import compress, nm_mask
@@ -57,27 +55,10 @@ def test_mac_wraps_like_the_golden_accumulator():
     _run(dut, bench)
 
 
-class _ModeMux(wiring.Component):
-    """`mux_positions` of (mode, idx) feeding an `NMMux`, as the PE wires them (without its registers)."""
-
-    def __init__(self, p):
-        self.p = p
-        super().__init__({"mode": In(p.mode_width), "idx": In(data.ArrayLayout(unsigned(p.idx_width), p.mults)),
-                          "act": In(data.ArrayLayout(signed(p.data_width), p.e_max)),
-                          "sel": Out(data.ArrayLayout(signed(p.data_width), p.mults))})
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.mux = mux = NMMux(self.p)
-        m.d.comb += [mux.choice.eq(mux_positions(m, self.p, self.mode, self.idx)), mux.act.eq(self.act),
-                     self.sel.eq(mux.sel)]
-        return m
-
-
 @pytest.mark.parametrize("pattern", MODES, ids=str)
 def test_mux_selects_the_kept_positions(pattern):
     """Given the indices of `compress`, multiplier j sees the activation at the j-th kept position."""
-    dut = _ModeMux(P)
+    dut = NMMux(P)
     rng = np.random.default_rng(1)
     e = window(CFG.array, pattern)
 
