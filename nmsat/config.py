@@ -5,7 +5,7 @@ Unknown sections or keys, wrong types and impossible values raise `NmsatError` n
 """
 
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
 
@@ -262,8 +262,8 @@ def _build_section(name, cls, values):
     known = {f.name for f in fields(cls)}
     for key in values:
         _require(key in known, f"config [{name}]: unknown key {key!r}")
-    for key in known:
-        _require(key in values, f"config [{name}]: missing key {key!r}")
+    for f in fields(cls):  # keys added later have defaults, so configs stored before them still load
+        _require(f.name in values or f.default is not MISSING, f"config [{name}]: missing key {f.name!r}")
     return cls(**values)
 
 

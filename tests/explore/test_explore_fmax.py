@@ -44,7 +44,7 @@ def test_time_at_measured_fmax(sweep_spec, tmp_path, fake_timing):
         assert r["time_basis"] == "Fmax of one PE (upper bound for the core), ECP5-85 nextpnr, median of 3 seeds"
     designs = {r["hardware"] for r in ok}
     assert len(fake_timing) == len(designs)  # one measure per distinct design
-    assert all(s[3:] == ("pe", "int", (1, 2, 3)) for s in fake_timing)
+    assert all(s[3:] == ("pe", None, (1, 2, 3)) for s in fake_timing)  # None: the config's own datapath
     text = summary(rows, spec.objectives, "t", {})
     n32 = len({r["hardware"] for r in ok if r["array.rows"] == "32"})
     assert f"misses the config clock for {n32} of {len(designs)} designs" in text
