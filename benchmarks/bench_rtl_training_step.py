@@ -1,6 +1,6 @@
 """Benchmark: one whole training step of the digits CNN (every FF, BP and WG GEMM of its BDWP 2:8 trace)
 run on the generated RTL (Verilator, hw-small, the deterministic AXI4 memory model), each GEMM with the
-plan the model's search picked. Checks Y against the golden GEMM and the step's RTL cycles against the
+plan the model's search picked. Checks Y against the golden GEMM and the step's RTL GEMM cycles against the
 model's (`nmsat.sim.network.simulate`), and measures the RTL simulation speed: simulated cycles per second
 of wall time while GEMMs run (the testbench is idle then), and of the whole run (loading memory included).
 Writes benchmarks/results/rtl_training_step.json.
@@ -34,6 +34,7 @@ def main():
     p = core_params(cfg)
     trace = model_trace("digits_cnn", "digits", args.batch, "bdwp", "2:8")
     model = simulate(trace, cfg, "bdwp")
+    model_gemms = sum(row["cycles"] for row in model.layers)  # the step's GEMMs (the engines are not run here)
     cases = trace_cases(trace, cfg, "bdwp", seed=0)
     words = 1 << max(cdiv(memory_bytes(c["plan"], c["where"]), p.bus_bytes) for c in cases).bit_length()
     walls = []
@@ -45,7 +46,8 @@ def main():
     gemm_wall = [r["gemm_wall_s"] for r in results]
     doc = {
         "workload": f"digits_cnn BDWP 2:8 batch {args.batch}, {len(cases)} GEMMs", "config": cfg.name,
-        "rtl_cycles": rtl, "model_cycles": model.total_cycles, "cycles_equal": rtl == model.total_cycles,
+        "rtl_cycles": rtl, "model_cycles": model_gemms, "cycles_equal": rtl == model_gemms,
+        "model_step_cycles_with_engines": model.total_cycles,
         "results_equal": all(r["results_equal"] for r in results),
         "per_gemm": [{"layer": g.layer, "pass": g.pass_, "shape": r["shape"], "mode": r["mode"],
                       "rtl_cycles": r["rtl_cycles"], "model_cycles": r["model_cycles"]}

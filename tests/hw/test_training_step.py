@@ -24,7 +24,9 @@ def _step(batch, build_root):
     assert all(r["results_equal"] and r["cycles_equal"] for r in results), results
     assert {r["mode"] for r in results} == {"dense", "2:8"} and len(results) == len(trace.gemms)
     rtl = sum(r["rtl_cycles"] * c["count"] for r, c in zip(results, cases, strict=True))
-    assert rtl == simulate(trace, SMALL, "bdwp").total_cycles
+    step = simulate(trace, SMALL, "bdwp")  # the step's GEMMs; its update and top-N engines follow in series
+    assert rtl == sum(row["cycles"] for row in step.layers)
+    assert step.total_cycles == rtl + step.overheads["update_cycles"] + step.overheads["topn_cycles"]
 
 
 def test_digits_cnn_step_batch_2(hw_build_root):
