@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nmsat.hw.driver import descriptor, pack_descriptor, place, read_weight_rows
+from nmsat.hw.driver import descriptor, pack_descriptor, place, read_weight_rows, write_operands
 from nmsat.hw.update.driver import topn_word, update_descriptor, update_word
 from nmsat.nm import nm_mask
 from nmsat.sim.engine import gemm_cycles
@@ -115,8 +115,6 @@ def _bytes(x, dtype):
 
 def _dense_b_words(p, plan, where, b_bits):
     """Words of a dense bf16 operand ``B[N, K]`` in weight rows (values only) at the plan's B region."""
-    from nmsat.hw.driver import write_operands
-
     image = np.zeros(max(where.b_base + plan.n_blocks * where.b_stride, where.a_base + plan.m * where.a_stride),
                      dtype=np.uint8)
     write_operands(image, p, plan, where, np.zeros((plan.m, plan.k), dtype=np.uint16), b_bits, None)
