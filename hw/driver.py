@@ -136,6 +136,7 @@ def descriptor(p, plan, where):
         "w_rows_full": plan.w_rows_full, "w_rows_last": plan.w_rows_last,
         "w_beats_full": plan.w_beats_full, "w_beats_last": plan.w_beats_last,
         "a_beats_full": plan.a_beats_full, "a_beats_last": plan.a_beats_last, "a_group_beats": plan.a_group_beats,
+        "k_last": plan.k_last,
         "a_base": where.a_base, "a_stride": where.a_stride, "a_chunk": plan.chunk_rows * where.a_stride,
         "a_fold": plan.fold_k * p.data_width // 8,
         "b_base": where.b_base, "b_stride": where.b_stride, "b_fold": plan.w_rows_full * plan.w_row_beats * bb,

@@ -31,6 +31,7 @@ class GemmPlan:
     last_cols: int
     k_folds: int
     fold_k: int
+    k_last: int  # reduction elements of the last fold
     w_rows_full: int
     w_rows_last: int
     w_row_beats: int
@@ -111,6 +112,7 @@ def plan_gemm(cfg, m, n, k, pattern, chunk=None, resident=None, params=None):
     return GemmPlan(
         m=m, n=n, k=k, mode=mode, groups=groups, resident=bool(resident), chunk_rows=chunk, m_chunks=m_chunks,
         last_rows=m - (m_chunks - 1) * chunk, n_blocks=cdiv(n, p.cols), last_cols=n - (cdiv(n, p.cols) - 1) * p.cols,
-        k_folds=k_folds, fold_k=fold_k, w_rows_full=h, w_rows_last=cdiv(k_last, e), w_row_beats=p.w_beats(mode),
+        k_folds=k_folds, fold_k=fold_k, k_last=k_last, w_rows_full=h, w_rows_last=cdiv(k_last, e),
+        w_row_beats=p.w_beats(mode),
         a_beats_full=fold_k * bits // p.bus_bits, a_beats_last=cdiv(k_last * bits, p.bus_bits),
         a_group_beats=h * e // p.lanes, y_beats=p.y_beats)

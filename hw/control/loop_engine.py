@@ -22,7 +22,7 @@ from nmsat.hw.memory.write_dma import store_layout
 COUNT_WIDTH = 16
 
 _COUNTS = ("m_chunks", "chunk_rows", "last_rows", "n_blocks", "last_cols", "k_folds", "w_rows_full",
-           "w_rows_last", "w_beats_full", "w_beats_last", "a_beats_full", "a_beats_last", "a_group_beats")
+           "w_rows_last", "w_beats_full", "w_beats_last", "a_beats_full", "a_beats_last", "a_group_beats", "k_last")
 _ADDRS = ("a_base", "a_stride", "a_chunk", "a_fold", "b_base", "b_stride", "b_fold", "y_base", "y_stride",
           "y_chunk")
 
@@ -79,6 +79,7 @@ class LoopEngine(wiring.Component):
             tile.mode.eq(d.mode), tile.lg.eq(d.lg), tile.steps.eq(steps), tile.accumulate.eq(kf != 0),
             tile.a_bank.eq(a_bank), tile.a_base.eq(a_base), tile.w_bank.eq(t_par),
             tile.w_rows.eq(Mux(kf_last, d.w_rows_last, d.w_rows_full)), tile.o_bank.eq(o_par),
+            tile.k_elems.eq(Mux(kf_last, d.k_last, (1 << cw) - 1)),
             load.w_addr.eq(b_nb_addr + b_fold_off), load.w_beats.eq(Mux(kf_last, d.w_beats_last, d.w_beats_full)),
             load.w_bank.eq(t_par), load.a_en.eq(~d.resident | (nb == 0)), load.a_addr.eq(a_chunk_addr + a_fold_off),
             load.a_stride.eq(d.a_stride), load.a_pieces.eq(rows),

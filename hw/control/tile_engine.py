@@ -11,7 +11,7 @@ slot of output row t in bank ``o_bank`` is written in cycle N-steps+t-(G-1-g)*h*
 (the row there, read fold+2 cycles earlier, is added when ``accumulate``; +0 otherwise).
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -23,7 +23,7 @@ from nmsat.hw.layouts import out_slot_layout, weight_layout, weight_row_layout, 
 def tile_layout(p, count_width):
     """What the loop engine hands the tile engine with ``go``."""
     return data.StructLayout({
-        "mode": p.mode_width, "lg": p.group_width, "steps": count_width, "accumulate": 1,
+        "mode": p.mode_width, "lg": p.group_width, "steps": count_width, "accumulate": 1, "k_elems": count_width,
         "a_bank": 1, "a_base": count_width, "w_bank": 1, "w_rows": count_width, "o_bank": 1,
     })
 
@@ -76,6 +76,27 @@ class TileEngine(wiring.Component):
                     m.d.comb += out.eq(Cat(*(Cat(row[r * e * d:(r + 1) * e * d], *pad) for r in range(p.rows))))
         return out
 
+    def _row_elements(self, m, cmd, rows):
+        """Per array row r, a register: how many of its E elements are real in this tile,
+        ``clamp(k_elems - (r mod h) * E, 0, E)`` for the tile's mode and row groups."""
+        p = self.p
+        out = []
+        for r in range(rows):
+            base, e_mode = Signal(range(rows * p.e_max + 1), name=f"row{r}_base"), Signal(range(p.e_max + 1))
+            with m.Switch(cmd.mode):
+                for k in p.modes:
+                    with m.Case(k):
+                        m.d.comb += e_mode.eq(p.window(k))
+                        for lg, size in p.group_levels:
+                            with m.If(cmd.lg == lg):
+                                m.d.comb += base.eq((r % size) * p.window(k))
+            left = Signal(signed(self.cw + 2), name=f"row{r}_left")
+            valid = Signal(range(p.e_max + 1), name=f"row{r}_valid")
+            m.d.comb += left.eq(cmd.k_elems - base)
+            m.d.sync += valid.eq(Mux(left <= 0, 0, Mux(left >= e_mode, e_mode, left)))
+            out.append(valid)
+        return out
+
     def elaborate(self, platform):
         m = Module()
         p, t = self.p, self.tile
@@ -120,9 +141,17 @@ class TileEngine(wiring.Component):
             m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid)]
 
         # Activations: read in cycle k, out of the scratchpad in k+1, registered (zero outside the tile) in k+2.
+        # Elements past the fold's `k_elems` reduction elements are zeroed: the scratchpad holds whatever an earlier
+        # tile or A's row padding left there, and in bf16 an inf or NaN times the zero weights there is NaN.
         a_valid = Signal()
         act = Signal(p.a_row_bits, reset_less=True)
-        m.d.sync += [a_valid.eq(running & a_read), act.eq(Mux(a_valid, self._spread(m, self.a_data, cmd.mode), 0))]
+        spread = self._spread(m, self.a_data, cmd.mode)
+        d = p.data_width
+        kept = []
+        for r, valid in enumerate(self._row_elements(m, cmd, r_)):
+            for e in range(p.e_max):
+                kept.append(Mux(e < valid, spread[(r * p.e_max + e) * d:(r * p.e_max + e + 1) * d], 0))
+        m.d.sync += [a_valid.eq(running & a_read), act.eq(Mux(a_valid, Cat(*kept), 0))]
         m.d.comb += [
             array.groups.eq(cmd.lg), array.act.eq(act),
             self.w_en.eq(running & w_read), self.w_addr.eq(bank_addr(cmd.w_bank, w_row, p.w_depth)),

@@ -38,7 +38,7 @@ def test_verilator_random_gemms(hw_build_root):
 
 def test_verilator_random_bf16_gemms(hw_build_root):
     """bf16 x bf16 -> fp32 with zeros, infinities, subnormals and overflow among the operands."""
-    results = run_validation(BF16_TINY, 16, "verilator", seed=13, build_root=hw_build_root, max_dim=24)
+    results = run_validation(BF16_TINY, 24, "verilator", seed=13, build_root=hw_build_root, max_dim=24)
     _check(results, BF16_TINY)
     assert max(r["groups"] for r in results) > 1 and max(r["tiles"] for r in results) > 4
 
