@@ -14,6 +14,7 @@ masks of `nmsat.algo` rank with ``max``, which puts a NaN first.)
 """
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -141,6 +142,7 @@ def row_reads(p, job):
     return pieces * beats, bursts
 
 
+@lru_cache(maxsize=4096)  # a network repeats its layer shapes; `p` and `job` are frozen
 def topn_engine_cycles(p, job):
     """Cycles from the descriptor handshake (edge 0) to the edge that samples ``done`` (docs/hw-interface.md).
 
