@@ -87,6 +87,11 @@ def write_operands(image, p, plan, where, a, b, pattern):
         image[start:start + s * row_bytes] = np.packbits(padded, axis=1, bitorder="little").reshape(-1)
 
 
+def image_words(image, bus_bytes):
+    """The byte array `image` as a list of bus words (ints)."""
+    return [int.from_bytes(bytes(image[i:i + bus_bytes]), "little") for i in range(0, len(image), bus_bytes)]
+
+
 def read_weight_rows(image, p, plan, where, pattern):
     """The inverse of `write_operands`' B layout: ``(values, kept)`` of ``B[N, K]`` from `image`, values as
     stored (D-bit unsigned patterns; 0 where pruned), `kept` True at the positions the rows hold."""

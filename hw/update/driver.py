@@ -30,11 +30,6 @@ def topn_word(p, job):
     return pack_fields(topn_descriptor_layout(p), topn_descriptor(p, job))
 
 
-def image_words(image, bus_bytes):
-    """The byte array `image` as a list of bus words (ints)."""
-    return [int.from_bytes(bytes(image[i:i + bus_bytes]), "little") for i in range(0, len(image), bus_bytes)]
-
-
 def update_descriptor(p, rows, cols, where, first, mode, decay, wd, mu, neg_lr):
     """The update descriptor's fields (dict): `where` maps ``g_base, g_stride, w_base, ...`` to bytes; the
     hyper-parameters are fp32 bit patterns."""

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nmsat.hw.driver import image_words
 from nmsat.hw.flow.cocotb_sim import run_cocotb
 from nmsat.hw.flow.verilog import to_verilog
-from nmsat.hw.update.driver import image_words
 from nmsat.hw.update.system import EngineSystem
 from nmsat.sim.fp import f32_bits
 from nmsat.sim.tiling import cdiv
