@@ -255,6 +255,14 @@ class AcceleratorConfig:
                 d.setdefault(section, {}).update(changes)
         return from_dict(d)
 
+    def with_arithmetic(self, arith):
+        """This config with the datapath `arith` (None: as it is); bf16 brings its 16-bit operands and 32-bit
+        accumulators."""
+        if arith is None or arith == self.array.arithmetic:
+            return self
+        widths = {"data_width": 16, "acc_width": 32} if arith == "bf16" else {}
+        return self.replace(array={"arithmetic": arith, **widths})
+
 
 def _build_section(name, cls, values):
     if not isinstance(values, dict):

@@ -164,15 +164,6 @@ def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
 BLOCKS = ("pe", "core")
 
 
-def with_arithmetic(cfg, arith):
-    """`cfg` with the datapath `arith` (None: as it is); bf16 brings its operand and accumulator widths."""
-    if arith is None or arith == cfg.array.arithmetic:
-        return cfg
-    if arith == "bf16":
-        return cfg.replace(array={"arithmetic": "bf16", "data_width": 16, "acc_width": 32})
-    return cfg.replace(array={"arithmetic": arith})
-
-
 def _designs(cfg, block):
     """{variant: (what it is, builder)}: the dense-only and the N:M PE or core of `cfg`."""
     from nmsat.core_params import core_params
@@ -200,7 +191,7 @@ def timing_report(cfg, block="pe", arith=None, seeds=(1, 2, 3), freq_mhz=None):
     each variant says whether it meets it."""
     if block not in BLOCKS:
         raise NmsatError(f"timing: block {block!r}: use one of {BLOCKS}")
-    cfg = with_arithmetic(cfg, arith)
+    cfg = cfg.with_arithmetic(arith)
     arith = cfg.array.arithmetic
     if not seeds:
         raise NmsatError("timing: need at least one seed")

@@ -216,12 +216,6 @@ TIMING_RESULTS = "benchmarks/results/timing_pe_{arith}.json"  # written by bench
 ARITHMETIC_PATTERN = "2:8"
 
 
-def with_arithmetic(cfg, arith):
-    """`cfg` with the datapath `arith`; bf16 brings its 16-bit operands and 32-bit accumulators."""
-    widths = {"data_width": 16, "acc_width": 32} if arith == "bf16" else {}
-    return cfg.replace(array={"arithmetic": arith, **widths})
-
-
 def pe_fmax(cfg, arith):
     """Place-and-route of `cfg`'s PE in `arith` (`benchmarks/bench_timing.py`): {dense, nm: median Fmax MHz,
     file, device, seeds}, or None when no result for this config is recorded."""
@@ -242,7 +236,7 @@ def arithmetic_rows(cfg, models=SPEEDUP_MODELS, pattern=ARITHMETIC_PATTERN, batc
     BDWP) and the wall-clock speedup that gives."""
     rows = []
     for arith in ("int", "bf16"):
-        c = with_arithmetic(cfg, arith)
+        c = cfg.with_arithmetic(arith)
         fmax = pe_fmax(cfg, arith)
         for model, size in models:
             dense = simulate(workload(model, size, batch, "dense", None), c, "dense", "best", True).total_cycles
