@@ -21,6 +21,7 @@ import numpy as np
 
 from nmsat.hw.driver import descriptor, pack_descriptor, place, read_weight_rows, write_operands
 from nmsat.hw.update.driver import topn_word, update_descriptor, update_word
+from nmsat.hw.update.validate import read_matrix
 from nmsat.nm import nm_mask
 from nmsat.sim.engine import gemm_cycles
 from nmsat.sim.fp import bf16_bits, f32_bits, f32_value
@@ -123,26 +124,24 @@ def _dense_b_words(p, plan, where, b_bits):
     return _words(p, where.b_base, rows, p.bus_bytes)
 
 
-def _read_matrix(words, p, where_base, stride, shape, first):
-    """fp32 bits ``[rows, cols]`` at `where_base` from words read from word `first` on."""
-    raw = b"".join(int(w).to_bytes(p.bus_bytes, "little") for w in words)
-    buf = np.frombuffer(raw, dtype=np.uint8)
-    off = where_base - first * p.bus_bytes
-    rows, cols = shape
-    idx = off + np.arange(rows)[:, None] * stride + np.arange(cols * 4)
-    return np.ascontiguousarray(buf[idx]).view("<u4").reshape(rows, cols)
-
-
 def program(lay, w0, batches, hyper, record):
     """The host program (see the module docstring); appends per step {w, v (fp32 bits after the update),
     ff, bp (the masks of the operands the top-N engine wrote, in W's orientation)} to `record`."""
     p, pattern, mode = lay.p, lay.pattern, lay.mode
     hp = hyper.bits()
 
+    def read_image(lo, hi):
+        """Memory bytes lo..hi read back, in an image addressed from 0 (zeros below lo)."""
+        first = lo // p.bus_bytes
+        words = yield ("read", first, cdiv(hi, p.bus_bytes) - first)
+        raw = b"".join(int(w).to_bytes(p.bus_bytes, "little") for w in words)
+        image = np.zeros(first * p.bus_bytes + len(raw), dtype=np.uint8)
+        image[first * p.bus_bytes:] = np.frombuffer(raw, dtype=np.uint8)
+        return image
+
     def read(base, stride, shape):
-        first = base // p.bus_bytes
-        count = cdiv(base + (shape[0] - 1) * stride + shape[1] * 4, p.bus_bytes) - first
-        return _read_matrix((yield ("read", first, count)), p, base, stride, shape, first)
+        image = yield from read_image(base, base + (shape[0] - 1) * stride + shape[1] * 4)
+        return read_matrix(image, base, stride, shape)
 
     def gemm(plan, where, a_bits, b_words=None):
         yield ("write", {**_words(p, where.a_base, _bytes(a_bits, "<u2"), where.a_stride), **(b_words or {})})
@@ -167,11 +166,8 @@ def program(lay, w0, batches, hyper, record):
                     masks[key].append(None)
                     continue
                 plan, where = layer[key]
-                first, count = where.b_base // p.bus_bytes, plan.n_blocks * where.b_stride // p.bus_bytes
-                raw = b"".join(int(w).to_bytes(p.bus_bytes, "little") for w in (yield ("read", first, count)))
-                region = np.zeros(where.b_base + len(raw), dtype=np.uint8)
-                region[where.b_base:] = np.frombuffer(raw, dtype=np.uint8)
-                _, kept = read_weight_rows(region, p, plan, where, pattern)
+                image = yield from read_image(where.b_base, where.b_base + plan.n_blocks * where.b_stride)
+                _, kept = read_weight_rows(image, p, plan, where, pattern)
                 masks[key].append(kept if key == "ff" else kept.T)
         acts, relus = [bf16_bits(x)], []
         for i, layer in enumerate(lay.layers):
