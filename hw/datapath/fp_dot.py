@@ -1,11 +1,11 @@
 """The bf16 MAC of one PE: the dot product of its P products, then the column's partial-sum add."""
 
-from amaranth import Module, Mux
+from amaranth import Module
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.core_params import FP_MUL_STAGES
-from nmsat.hw.datapath.fp_mac import Fp32Add, FpMac
+from nmsat.hw.datapath.fp_mac import FpMac, add_step, order_fp32
 
 
 class FpDotAcc(wiring.Component):
@@ -33,7 +33,7 @@ class FpDotAcc(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.dot = dot = FpMac(self.mults, self.add_stages)
-        m.submodules.add = add = Fp32Add(self.add_stages)
-        m.d.comb += [dot.a.eq(self.a), dot.w.eq(self.w), dot.acc_in.eq(0),
-                     add.a.eq(Mux(self.first, 0, self.acc_in)), add.b.eq(dot.acc_out), self.acc_out.eq(add.out)]
+        m.d.comb += [dot.a.eq(self.a), dot.w.eq(self.w), dot.acc_in.eq(0)]
+        out, _ = add_step(m, order_fp32(m, self.acc_in, dot.acc_out_op, self.first, "acc"), self.add_stages, "add")
+        m.d.comb += self.acc_out.eq(out)
         return m

@@ -8,6 +8,10 @@ canonical NaN) are documented in `nmsat.sim.fp`. Structure, for ``mults = P``:
 * P add steps in a chain, step j adding product j (delayed j steps) to the rounded result of step j-1.
   One step is a classic floating-point adder with guard, round and sticky bits: align the smaller
   magnitude, add or subtract, count leading zeros, normalise, round to nearest even, flush, pack.
+  Each step hands the next its result unpacked (registered fields: nothing to decode on the next
+  compare's path); an add whose input is an fp32 bit pattern (the partial sum from above, a fold)
+  compares the pattern itself. The sticky bit comes from the trailing zeros beside the shift, the
+  exponent's range checks beside the normalising shift, and rounding chooses a precomputed ``sig + 1``.
   `add_stages` (1 to 7) registers in one step: 1 = its output only, 2 = also after the leading-zero
   count, 3 = also after the alignment shift, 4 = also after normalisation, 5 = also between the
   magnitude compare and the swap, 6 = also between the swap and the alignment shift, 7 = also between
@@ -43,7 +47,10 @@ class _Ordered(data.Struct):
     x: Operand
     y: Operand
     x_ge: 1  # |x| >= |y|
-    shift: 5  # |exp_x - exp_y|, saturated at 27
+    dxy: signed(13)  # exp_x - exp_y
+    dyx: signed(13)  # exp_y - exp_x
+    tz_x: 5  # trailing zeros of x.sig (31 when 0)
+    tz_y: 5
 
 
 class _Swapped(data.Struct):
@@ -51,6 +58,7 @@ class _Swapped(data.Struct):
     big_exp: signed(12)
     big_sign: 1
     small_sig: 24
+    tz_small: 5
     shift: 5
     sub: 1
     nan: 1
@@ -84,6 +92,7 @@ class _Summed(data.Struct):
     lz: 5
     zero: 1
     big_exp: signed(12)
+    exp_254: signed(13)  # big_exp - 253: the normalised exponent is 254 when lz equals it
     big_sign: 1
     sub: 1
     nan: 1
@@ -94,6 +103,9 @@ class _Summed(data.Struct):
 class _Normalised(data.Struct):
     norm: 28  # leading one at bit 27: 24 significand bits, guard, and sticky below
     exp: signed(12)
+    tiny: 1  # exp < 1
+    huge: 1  # exp > 254
+    top: 1  # exp == 254
     zero: 1
     big_sign: 1
     sub: 1
@@ -117,7 +129,7 @@ def _delay(m, value, name):
     return reg
 
 
-def _unpack_fp32(m, bits, name):
+def unpack_fp32(m, bits, name):
     out = Signal(Operand, name=name)
     exp, man = bits[23:31], bits[0:23]
     m.d.comb += [out.sig.eq(Mux(exp == 0, 0, Cat(man, 1))), out.exp.eq(Mux(exp == 0, ZERO_EXP, exp)),
@@ -166,29 +178,58 @@ def _magnitude(op):
     return Cat(op.sig, op.exp[0:11], ~op.exp[11])  # the exponent offset by 2048: unsigned, monotonic
 
 
-def _order(x, y):
-    """Compare the magnitudes and compute the alignment shift (both differences in parallel)."""
-    x_ge = _magnitude(x) >= _magnitude(y)
-    dxy, dyx = x.exp - y.exp, y.exp - x.exp  # up to 2430 when one is a zero
-    sat_xy, sat_yx = Mux(dxy > 27, 27, dxy[0:5]), Mux(dyx > 27, 27, dyx[0:5])
-    return {"x": x, "y": y, "x_ge": x_ge, "shift": Mux(x_ge, sat_xy, sat_yx)}
+def _tz(sig):
+    """Trailing zeros of a 24-bit significand, 31 when it is 0."""
+    return _lzc(Cat(Const(0, 8), sig[::-1]))[1]
+
+
+def order(x, y):
+    """Compare the magnitudes; both exponent differences and the significands' trailing zeros (for the
+    sticky bit), in parallel with the compare."""
+    return {"x": x, "y": y, "x_ge": _magnitude(x) >= _magnitude(y), "dxy": x.exp - y.exp, "dyx": y.exp - x.exp,
+            "tz_x": _tz(x.sig), "tz_y": _tz(y.sig)}
+
+
+ZERO = {"sig": 0, "exp": ZERO_EXP, "sign": 0, "inf": 0, "nan": 0}  # +0 unpacked
+
+
+def order_fp32(m, bits, y, first, name):
+    """`order` of ``x = +0 if first else unpack_fp32(bits)`` and `y`, comparing the fp32 bit pattern itself
+    (a zero or subnormal exponent field orders below every other value, as a flushed zero does) so that
+    neither the decode of `bits` nor the choice by `first` is on the compare's path."""
+    x = unpack_fp32(m, bits, f"{name}_x")
+    e = bits[23:31]
+    normal = e != 0
+    packed_ge = Cat(bits[0:23], normal, e, Const(0, 3), normal) >= _magnitude(y)
+    zero = Signal(Operand, name=f"{name}_zero")
+    m.d.comb += [getattr(zero, f).eq(v) for f, v in ZERO.items()]
+    return {"x": Mux(first, zero, x), "y": y,
+            "x_ge": Mux(first, y.sig == 0, packed_ge),
+            "dxy": Mux(first | ~normal, ZERO_EXP - y.exp, e - y.exp),
+            "dyx": Mux(first | ~normal, y.exp - ZERO_EXP, y.exp - e),
+            "tz_x": Mux(first, 31, _tz(x.sig)), "tz_y": _tz(y.sig)}
 
 
 def _swap(s):
-    """Bigger magnitude first; the special cases."""
+    """Bigger magnitude first, the alignment shift (the exponent difference saturated at 27; up to 2430 when
+    one is a zero); the special cases."""
     x, y = s.x, s.y
     big = Operand(Mux(s.x_ge, x.as_value(), y.as_value()))
+    shift = Mux(s.x_ge, Mux(s.dxy > 27, 27, s.dxy[0:5]), Mux(s.dyx > 27, 27, s.dyx[0:5]))
     return {"big_sig": big.sig, "big_exp": big.exp, "big_sign": big.sign, "small_sig": Mux(s.x_ge, y.sig, x.sig),
-            "shift": s.shift, "sub": x.sign != y.sign,
+            "tz_small": Mux(s.x_ge, s.tz_y, s.tz_x), "shift": shift, "sub": x.sign != y.sign,
             "nan": x.nan | y.nan | (x.inf & y.inf & (x.sign != y.sign)), "inf": x.inf | y.inf,
             "inf_sign": Mux(x.inf, x.sign, y.sign)}
 
 
 def _align(s):
-    """Shift the smaller significand right, keeping guard and round bits and a sticky bit."""
-    wide = Cat(Const(0, 27), Const(0, 3), s.small_sig) >> s.shift
+    """Shift the smaller significand right, keeping guard and round bits and a sticky bit. The sticky bit (a
+    significand bit shifted below the round bit: bit i lands there when ``i + 3 <= shift``) is decided from
+    the trailing zeros, beside the shift."""
+    wide = (Cat(Const(0, 2), s.small_sig) >> s.shift)[0:26]
+    sticky = s.shift >= s.tz_small + 3
     return {"big_sig": s.big_sig, "big_exp": s.big_exp, "big_sign": s.big_sign,
-            "small": Cat(wide[27] | (wide[0:27] != 0), wide[28:54]), "sub": s.sub,
+            "small": Cat(sticky, wide), "sub": s.sub,
             "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
 
 
@@ -204,46 +245,64 @@ def _add(s):
 def _count(s):
     """Count the sum's leading zeros."""
     zero, lz = _lzc(Cat(Const(0, 4), s.sum))
-    return {"sum": s.sum, "lz": lz, "zero": zero, "big_exp": s.big_exp, "big_sign": s.big_sign, "sub": s.sub,
+    return {"sum": s.sum, "lz": lz, "zero": zero, "big_exp": s.big_exp, "exp_254": s.big_exp - 253,
+            "big_sign": s.big_sign, "sub": s.sub,
             "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
 
 
 def _normalise(s):
-    return {"norm": (s.sum << s.lz)[0:28], "exp": s.big_exp + 1 - s.lz, "zero": s.zero,
+    """Shift the leading one to the top; the exponent ``big_exp + 1 - lz`` and its range checks, each one
+    compare of `lz` (beside the shift)."""
+    return {"norm": (s.sum << s.lz)[0:28], "exp": s.big_exp + 1 - s.lz, "tiny": s.big_exp < s.lz,
+            "huge": s.exp_254 > s.lz, "top": s.exp_254 == s.lz,
+            "zero": s.zero,
             "big_sign": s.big_sign, "sub": s.sub, "nan": s.nan, "inf": s.inf, "inf_sign": s.inf_sign}
 
 
 def _round_pack(m, s, name):
-    """Round to nearest even, flush tiny results (judged before rounding), overflow to inf, pack; specials.
+    """Round to nearest even, flush tiny results (judged before rounding), overflow to inf; specials. Returns
+    the fp32 bit pattern and the same value unpacked (`Operand`, equal to unpacking the bit pattern), so the
+    next add in a chain starts from registered fields.
 
-    The rounding carry, the exponent increment and the range checks are computed side by side."""
-    sig = s.norm[4:28]
+    The only carry chain is ``sig + 1``, computed beside the rounding decision and chosen by it; its carry-out
+    is the significand overflow. Everything else is decided before it: a zero or tiny result, and every
+    overflow except exponent 254 rounding up (whose stored significand bits are 0 anyway)."""
+    sig = s.norm[4:28]  # leading one at sig[23] unless the sum is zero
     up = s.norm[3] & ((s.norm[0:3] != 0) | sig[0])
-    carry = up & (sig == 0xFFFFFF)  # rounding overflows the significand: 1.11..1 -> 10.00..0
-    mant = Signal(23, name=f"{name}_mant")
-    m.d.comb += mant.eq(sig[0:23] + up)  # on a carry the 23 stored bits wrap to 0, as they should
+    plus1 = Signal(24, name=f"{name}_plus1")
+    m.d.comb += plus1.eq(sig[0:23] + 1)  # plus1[23]: 1.11..1 rounds to 10.00..0; the 23 low bits wrap to 0
+    inc = Mux(up, plus1, sig[0:23])
+    carry = up & plus1[23]
     exp_up = Signal(signed(12), name=f"{name}_exp_up")
     m.d.comb += exp_up.eq(s.exp + 1)
-    overflow = (s.exp > 254) | ((s.exp == 254) & carry)
-    inf = s.inf | (~s.nan & ~s.zero & (s.exp >= 1) & overflow)
-    zero = s.zero | (s.exp < 1)
-    sign = Mux(s.inf, s.inf_sign, Mux(s.zero, s.big_sign & ~s.sub, s.big_sign))
-    exp_field = Mux(inf, 0xFF, Mux(zero, 0, Mux(carry, exp_up[0:8], s.exp[0:8])))
-    return Mux(s.nan, CANONICAL_NAN, Cat(Mux(inf | zero, 0, mant), exp_field, sign))
+    live = ~s.nan & ~s.inf
+    zero = s.zero | s.tiny
+    big = live & ~zero & s.huge  # overflow whatever the rounding
+    inf = s.inf | big | (live & ~zero & s.top & carry)
+    flushed = live & zero  # the exponent field is 0
+    sign = Mux(s.nan, 0, Mux(s.inf, s.inf_sign, Mux(s.zero, s.big_sign & ~s.sub, s.big_sign)))
+    # exponent 254 rounding up gives exp_up = 255 by itself: the choice of 0xFF waits for no carry
+    exp_field = Mux(s.nan | s.inf | big, 0xFF, Mux(zero, 0, Mux(carry, exp_up[0:8], s.exp[0:8])))
+    mant_field = Mux(s.nan, CANONICAL_NAN & 0x7FFFFF, Mux(s.inf | big | zero, 0, inc[0:23]))
+    unpacked = {"sig": Mux(flushed, 0, Cat(mant_field, 1)), "exp": Mux(flushed, ZERO_EXP, exp_field),
+                "sign": sign, "inf": ~s.nan & inf, "nan": s.nan}
+    return Cat(mant_field, exp_field, sign), unpacked
 
 
-def add_step(m, acc_bits, operand, stages, name):
-    """One fp32 add: `acc_bits` (fp32 bits) + unpacked `operand` -> fp32 bits after `stages` registers."""
-    acc = _unpack_fp32(m, acc_bits, f"{name}_acc")
-    ordered = _stage(m, stages >= 5, _Ordered, _order(acc, operand), f"{name}_ordered")
+def add_step(m, ordered, stages, name):
+    """One fp32 add ``x + y`` of the operands `ordered` (`order` or `order_fp32`) -> (fp32 bits, the same
+    unpacked) after `stages` registers; a chain of adds passes the unpacked result on (nothing to decode on
+    the next add's path)."""
+    ordered = _stage(m, stages >= 5, _Ordered, ordered, f"{name}_ordered")
     swapped = _stage(m, stages >= 6, _Swapped, _swap(ordered), f"{name}_swapped")
     aligned = _stage(m, stages >= 3, _Aligned, _align(swapped), f"{name}_aligned")
     added = _stage(m, stages >= 7, _Added, _add(aligned), f"{name}_added")
     summed = _stage(m, stages >= 2, _Summed, _count(added), f"{name}_summed")
     normalised = _stage(m, stages >= 4, _Normalised, _normalise(summed), f"{name}_normalised")
+    bits, unpacked = _round_pack(m, normalised, name)
     out = Signal(32, name=f"{name}_out", reset_less=True)
-    m.d.sync += out.eq(_round_pack(m, normalised, name))
-    return out
+    m.d.sync += out.eq(bits)
+    return out, _stage(m, True, Operand, unpacked, f"{name}_out_op")
 
 
 class Fp32Add(wiring.Component):
@@ -258,7 +317,9 @@ class Fp32Add(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.d.comb += self.out.eq(add_step(m, self.a, _unpack_fp32(m, self.b, "b"), self.stages, "add"))
+        y = unpack_fp32(m, self.b, "b")
+        out, _ = add_step(m, order_fp32(m, self.a, y, 0, "a"), self.stages, "add")
+        m.d.comb += self.out.eq(out)
         return m
 
 
@@ -281,11 +342,12 @@ class FpMac(wiring.Component):
             "acc_in": In(32),
             "valid_out": Out(1),
             "acc_out": Out(32),
+            "acc_out_op": Out(Operand),  # acc_out unpacked, for an add that follows
         })
 
     def elaborate(self, platform):
         m = Module()
-        acc = self.acc_in
+        acc = unpack_fp32(m, self.acc_in, "acc_in")
         for d in range(MUL_STAGES):
             acc = _delay(m, acc, f"acc_d{d}")
         products = []
@@ -296,8 +358,8 @@ class FpMac(wiring.Component):
                 p = _delay(m, p, f"p{j}_d{d + 1}")
             products.append(p)
         for j, p in enumerate(products):
-            acc = add_step(m, acc, p, self.add_stages, f"s{j}")
-        m.d.comb += self.acc_out.eq(acc)
+            out, acc = add_step(m, order(acc, p), self.add_stages, f"s{j}")
+        m.d.comb += [self.acc_out.eq(out), self.acc_out_op.eq(acc)]
         valid = self.valid
         for d in range(self.latency):
             nxt = Signal(name=f"valid_d{d}")
