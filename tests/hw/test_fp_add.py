@@ -37,7 +37,8 @@ def _pipe(dut, latency, inputs, read):
 def _pairs(seed, count):
     rng = np.random.default_rng(seed)
     x, y = (np.array(v, np.uint32) for v in zip(*itertools.product(F32_EDGES, F32_EDGES), strict=True))
-    return np.concatenate([x, random_f32(rng, count, edges=0.1)]), np.concatenate([y, random_f32(rng, count, edges=0.1)])
+    extra = [random_f32(rng, count, edges=0.1) for _ in range(2)]
+    return np.concatenate([x, extra[0]]), np.concatenate([y, extra[1]])
 
 
 @pytest.mark.parametrize("stages", [1, 4, 7])
