@@ -109,8 +109,10 @@ class TileEngine(wiring.Component):
         k, n = Signal(n_width), Signal(n_width)
         w_phase = Signal(range(max(2, r_)))  # k mod h: the preload reads weight row (R-1-k) mod h = h-1-phase
         running = Signal()
-        last = running & (k == n - 1)
+        last = Signal()  # running and k == n - 1, registered (computed a cycle ahead: n >= 2)
         m.d.comb += self.ready.eq(~running | last)
+        with m.If(running):
+            m.d.sync += last.eq(k + 2 == n)
 
         h = Signal(range(r_ + 1))
         m.d.comb += h.eq(r_)
@@ -122,7 +124,7 @@ class TileEngine(wiring.Component):
         with m.If(last):
             m.d.sync += running.eq(0)
         with m.If(self.go):
-            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + fixed)]
+            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + fixed), last.eq(0)]
 
         # Weights: read in cycle k, out of the scratchpad in k+1, a registered word per column in k+2.
         w_read, a_read = k < r_, (k >= r_) & (k < r_ + cmd.steps)

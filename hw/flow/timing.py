@@ -23,6 +23,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from nmsat import measured_clock
 from nmsat.atomic import write_text
 from nmsat.errors import NmsatError
 from nmsat.hw.flow.area import classify
@@ -207,6 +208,7 @@ def timing_report(cfg, block="pe", arith=None, seeds=(1, 2, 3), freq_mhz=None):
     if "nm" in variants:
         ratio = variants["nm"]["fmax_median_mhz"] / variants["dense"]["fmax_median_mhz"]
         report["fmax_nm_over_dense"] = round(ratio, 3)
+    measured_clock.record(cfg, report)  # what `nmsat simulate` says of this config's clock
     return report
 
 

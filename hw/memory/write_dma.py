@@ -3,7 +3,8 @@
 A job (latched at ``go``) has ``pieces`` rows of Y: piece i is slot ``i mod G`` of output row ``i >> lg``
 of bank ``o_bank``, written as ``y_beats`` beats (C accumulators) to ``y_addr + i * y_stride``, with the
 byte strobes of columns ``>= cols`` low. The slot row is read in the cycle before its first beat (and in
-the cycle of the previous piece's last beat); a burst's address goes out with its first beat (split at
+the cycle of the previous piece's last beat) and read again every cycle until the next piece's (``o_addr``
+holds it: the read port is always enabled); a burst's address goes out with its first beat (split at
 256 beats and 4 KiB). Write responses are counted; ``busy`` falls in the cycle after the last beat and
 ``pending`` stays high until every response is in.
 """
@@ -33,7 +34,7 @@ class WriteDMA(wiring.Component):
         super().__init__({
             "go": In(1), "job": In(store_layout(p, count_width)), "busy": Out(1), "pending": Out(1),
             "axi": Out(axi_signature(p.bus_bytes)),
-            "o_addr": Out(range(2 * p.o_depth)), "o_en": Out(1),
+            "o_addr": Out(range(2 * p.o_depth)),
             "o_data": In(data.ArrayLayout(out_slot_layout(p), p.max_groups)),
         })
 
@@ -83,10 +84,13 @@ class WriteDMA(wiring.Component):
         piece_done = w_fire & (beat == p.y_beats - 1)
         next_piece = piece + 1
         more = next_piece < job.pieces
-        # The slot row for a piece is read one cycle before its first beat.
-        m.d.comb += [self.o_en.eq(self.go | (piece_done & more)),
-                     self.o_addr.eq(Mux(self.go, bank_addr(self.job.o_bank, 0, p.o_depth),
-                                        bank_addr(job.o_bank, next_piece >> job.lg, p.o_depth)))]
+        # The slot row for a piece is read one cycle before its first beat; the read port then keeps reading
+        # that row, so its data register needs no enable (an enable from `go` would fan out to every bit).
+        held = Signal.like(self.o_addr)
+        m.d.comb += self.o_addr.eq(Mux(self.go, bank_addr(self.job.o_bank, 0, p.o_depth),
+                                       Mux(piece_done & more, bank_addr(job.o_bank, next_piece >> job.lg, p.o_depth),
+                                           held)))
+        m.d.sync += held.eq(self.o_addr)
         with m.If(w_fire):
             m.d.sync += beat.eq(beat + 1)
             with m.If(axi.wlast):

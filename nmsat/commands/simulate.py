@@ -7,7 +7,7 @@ import click
 from click.core import ParameterSource
 from tqdm import tqdm
 
-from nmsat import atomic
+from nmsat import atomic, measured_clock
 from nmsat import trace as trace_io
 from nmsat.config import load_config
 from nmsat.errors import NmsatError
@@ -94,6 +94,7 @@ def _forward(work, cfg, mode, dataflow, output):
     total, compute = sum(r["cycles"] for r in rows), sum(r["compute_cycles"] for r in rows)
     click.echo(f"{work.model} forward (SCALE-Sim topology, batch 1, layers one after another): {total:,} cycles "
                f"({compute:,} compute), {total / (cfg.array.clock_mhz * 1e3):.3f} ms at {cfg.array.clock_mhz:g} MHz")
+    click.echo(measured_clock.clock_line(cfg, total, mode != "dense"))
     if output:
         _write(output, rows, {"model": work.model, "pass": "forward", "cycles": total, "compute_cycles": compute,
                               "layers": rows})
@@ -175,6 +176,7 @@ def command(ctx, model, shape, trace_file, topology, scalesim_cfg, training, pat
     click.echo(f"{work.model} {mode}/{dataflow}/{'no-pregen' if no_pregen else 'pregen'}"
                f" pattern={s['pattern']}: {s['cycles']:,} cycles, {s['seconds'] * 1e3:.3f} ms at "
                f"{cfg.array.clock_mhz:g} MHz, {s['energy_pj'] * 1e-9:.3f} mJ")
+    click.echo(measured_clock.clock_line(cfg, s["cycles"], mode != "dense"))
     click.echo("energy (mJ): " + ", ".join(f"{k} {v * 1e-9:.3f}" for k, v in result.energy_pj.items()))
     if cfg.vector.enabled:
         click.echo(_vector_line(work, s))

@@ -1,0 +1,117 @@
+"""What place-and-route measured for a config's generated design, so that a time printed at the config's
+clock says whether that clock is met.
+
+`nmsat timing` records each report it makes under ``$NMSAT_CACHE/timing/by-config`` (default
+``~/.cache/nmsat``); `benchmarks/bench_timing.py` also merges its reports into the shipped
+``nmsat/data/measured_fmax.json``. Both are keyed by a hash of the config's hardware parameters
+(`nmsat.core_params.CoreParams.to_dict`) and of the RTL generator's sources, so a record only ever speaks
+for the exact design it measured: after any change to the RTL, a config reads as not placed and routed
+until it is measured again.
+"""
+
+import hashlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+from nmsat.atomic import write_text
+from nmsat.core_params import core_params
+from nmsat.errors import NmsatError
+
+SHIPPED = "measured_fmax.json"
+
+
+def _rtl_sources():
+    """Hash of the generator's sources (``nmsat.hw`` but its testbenches): a record is for this RTL only."""
+    root = resources.files("nmsat").joinpath("hw")
+    digest = hashlib.sha256()
+    for path in sorted(Path(str(root)).rglob("*.py")):
+        if "tb" not in path.relative_to(Path(str(root))).parts[:-1]:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def design_key(cfg):
+    """Hash of the hardware `cfg` describes and of the RTL generator's sources; None when the RTL cannot
+    build `cfg`."""
+    try:
+        params = core_params(cfg).to_dict()
+    except NmsatError:
+        return None
+    return hashlib.sha256(json.dumps([params, _rtl_sources()], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def summary(report):
+    """The part of a `timing_report` a record keeps: median Fmax per variant, seeds, device, tools."""
+    return {"config": report["config"], "block": report["block"], "arith": report["arith"],
+            "device": report["device"], "tools": report["tools"],
+            "fmax_mhz": {name: v["fmax_median_mhz"] for name, v in report["variants"].items()},
+            "seeds": len(next(iter(report["variants"].values()))["fmax_mhz"])}
+
+
+def _cache_dir():
+    return Path(os.environ.get("NMSAT_CACHE", "~/.cache/nmsat")).expanduser() / "timing" / "by-config"
+
+
+def record(cfg, report):
+    """Keep `report` (of `cfg`, already in the report's datapath) in the cache's records."""
+    key = design_key(cfg)
+    if key is not None:
+        write_text(_cache_dir() / f"{key}-{report['block']}.json", json.dumps(summary(report), indent=2) + "\n")
+
+
+def ship(cfg, report):
+    """Merge `report` (of `cfg`, in the report's datapath) into the shipped records (a development step:
+    `benchmarks/bench_timing.py`, run in a source checkout)."""
+    key = design_key(cfg)
+    if key is None:
+        return
+    records = shipped()
+    records[f"{key}-{report['block']}"] = summary(report)
+    path = Path(str(resources.files("nmsat").joinpath(f"data/{SHIPPED}")))
+    write_text(path, json.dumps(dict(sorted(records.items())), indent=2) + "\n")
+
+
+def shipped():
+    """{``key-block``: summary} measured on the project's machine and shipped with the package."""
+    path = resources.files("nmsat").joinpath(f"data/{SHIPPED}")
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def lookup(cfg):
+    """{block: summary} of the measurements of `cfg`'s design: this machine's cache, else the shipped ones."""
+    key = design_key(cfg)
+    if key is None:
+        return {}
+    found = {}
+    ship = shipped()
+    for block in ("pe", "core"):
+        path = _cache_dir() / f"{key}-{block}.json"
+        if path.exists():
+            found[block] = json.loads(path.read_text())
+        elif f"{key}-{block}" in ship:
+            found[block] = ship[f"{key}-{block}"]
+    return found
+
+
+def clock_line(cfg, cycles, sparse):
+    """One line on the config's clock for a run of `cycles`: whether place-and-route met it and, when it did
+    not, the run's time at the measured Fmax (the whole core's where measured, else the PE's: an upper bound;
+    the N:M variant for a `sparse` run, else the dense-only one)."""
+    clock = cfg.array.clock_mhz
+    found = lookup(cfg)
+    if not found:
+        why = "the RTL cannot build this config" if design_key(cfg) is None else "not placed and routed"
+        return (f"clock: {clock:g} MHz is the config's target ({why}; `nmsat timing --config F` measures the "
+                "generated PE or core)")
+    block = "core" if "core" in found else "pe"
+    rec = found[block]
+    variant = "nm" if sparse and "nm" in rec["fmax_mhz"] else "dense"
+    fmax = rec["fmax_mhz"][variant]
+    where = "the whole core" if block == "core" else "one PE, an upper bound for the core"
+    head = (f"clock: {clock:g} MHz is the config's target; place-and-route ({rec['device']}, {where}, "
+            f"{'N:M' if variant == 'nm' else 'dense-only'}) closes at {fmax:g} MHz")
+    if fmax >= clock:
+        return head + ", so the target is met"
+    return head + f": the target is missed, and this run takes {cycles / (fmax * 1e3):.3f} ms at {fmax:g} MHz"

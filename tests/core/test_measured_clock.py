@@ -1,0 +1,68 @@
+"""`nmsat.measured_clock`: a time printed at the config's clock says whether place-and-route met it."""
+
+import pytest
+
+from nmsat import measured_clock
+from nmsat.config import load_config
+
+
+def _report(cfg, block, dense, nm):
+    variants = {name: {"fmax_median_mhz": f, "fmax_mhz": [f]} for name, f in (("dense", dense), ("nm", nm))}
+    return {"config": cfg.name, "block": block, "arith": cfg.array.arithmetic, "device": "LFE5U-85F CABGA381",
+            "tools": {}, "variants": variants}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NMSAT_CACHE", str(tmp_path))
+    monkeypatch.setattr(measured_clock, "shipped", lambda: {})
+    return tmp_path
+
+
+def test_unmeasured_config_says_its_clock_is_a_target(cache):
+    line = measured_clock.clock_line(load_config("hw-small"), 1000, sparse=True)
+    assert "200 MHz is the config's target" in line and "not placed and routed" in line
+
+
+def test_config_the_rtl_cannot_build_says_so(cache):
+    cfg = load_config("hw-small").replace(array={"dataflows": ["os"]})
+    assert measured_clock.design_key(cfg) is None
+    assert "the RTL cannot build this config" in measured_clock.clock_line(cfg, 1000, sparse=False)
+
+
+def test_recorded_pe_gives_the_time_at_its_fmax(cache):
+    cfg = load_config("hw-small")
+    measured_clock.record(cfg, _report(cfg, "pe", 120.0, 100.0))
+    sparse = measured_clock.clock_line(cfg, 1_000_000, sparse=True)
+    assert "closes at 100 MHz" in sparse and "missed" in sparse and "10.000 ms at 100 MHz" in sparse
+    assert "an upper bound" in sparse
+    assert "closes at 120 MHz" in measured_clock.clock_line(cfg, 1_000_000, sparse=False)
+
+
+def test_a_core_record_wins_over_the_pe(cache):
+    cfg = load_config("hw-small")
+    measured_clock.record(cfg, _report(cfg, "pe", 120.0, 100.0))
+    measured_clock.record(cfg, _report(cfg, "core", 250.0, 210.0))
+    line = measured_clock.clock_line(cfg, 1000, sparse=True)
+    assert "the whole core" in line and "closes at 210 MHz, so the target is met" in line
+
+
+def test_a_record_speaks_only_for_its_design(cache):
+    cfg = load_config("hw-small")
+    measured_clock.record(cfg, _report(cfg, "pe", 120.0, 100.0))
+    other = cfg.replace(array={"patterns": ["2:4"]})
+    assert measured_clock.lookup(other) == {}
+    assert measured_clock.lookup(cfg)["pe"]["fmax_mhz"] == {"dense": 120.0, "nm": 100.0}
+
+
+def test_shipped_records_are_well_formed():
+    for key, rec in measured_clock.shipped().items():
+        assert key.endswith(f"-{rec['block']}") and rec["block"] in ("pe", "core")
+        assert set(rec["fmax_mhz"]) <= {"dense", "nm"} and all(f > 0 for f in rec["fmax_mhz"].values())
+
+
+def test_a_change_to_the_rtl_sources_changes_the_key(monkeypatch):
+    cfg = load_config("hw-small")
+    before = measured_clock.design_key(cfg)
+    monkeypatch.setattr(measured_clock, "_rtl_sources", lambda: "another generator")
+    assert measured_clock.design_key(cfg) != before
