@@ -178,14 +178,19 @@ class TileEngine(wiring.Component):
             for lg, size in p.group_levels:
                 with m.If(cmd.lg == lg):
                     m.d.comb += [used.eq(g < 1 << lg), ahead.eq(max(0, ((1 << lg) - 1 - g) * size * chain))]
-            kk = k + ahead  # the tile cycle of the bottom group that matches cycle k of group g
+            # Cycle k's output-memory ports are registers, set in cycle k-1 from k's bottom-group cycle kk.
+            kk = k + 1 + ahead
+            wen, ren = Signal(name=f"slot{g}_wen"), Signal(name=f"slot{g}_ren")
+            waddr, raddr = (Signal(range(2 * p.o_depth), name=f"slot{g}_{x}addr") for x in "wr")
+            with m.If(running & ~last):
+                m.d.sync += [wen.eq(used & in_window(kk)), waddr.eq(out_addr(kk)),
+                             ren.eq(used & in_window(kk + fold + 2)), raddr.eq(out_addr(kk + fold + 2))]
+            with m.Else():  # also at go: cycle 0 of a tile neither reads nor writes the output memory
+                m.d.sync += [wen.eq(0), ren.eq(0)]
             prior = Signal(out_slot_layout(p), name=f"slot{g}_prior", reset_less=True)
             m.d.sync += prior.eq(self.o_rdata[g])
-            m.d.comb += [
-                self.o_wen[g].eq(running & used & in_window(kk)), self.o_waddr[g].eq(out_addr(kk)),
-                self.o_ren[g].eq(running & used & in_window(kk + fold + 2)),
-                self.o_raddr[g].eq(out_addr(kk + fold + 2)),
-            ]
+            m.d.comb += [self.o_wen[g].eq(wen), self.o_waddr[g].eq(waddr), self.o_ren[g].eq(ren),
+                         self.o_raddr[g].eq(raddr)]
             for c in range(c_):
                 old = Mux(cmd.accumulate, prior[c], 0)
                 if fold:
