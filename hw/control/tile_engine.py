@@ -114,11 +114,15 @@ class TileEngine(wiring.Component):
         with m.If(running):
             m.d.sync += last.eq(k + 2 == n)
 
-        h = Signal(range(r_ + 1))
-        m.d.comb += h.eq(r_)
-        for lg, size in p.group_levels:
-            with m.If(cmd.lg == lg):
-                m.d.comb += h.eq(size)
+        def group_rows(lg, name):
+            h = Signal(range(r_ + 1), name=name)
+            m.d.comb += h.eq(r_)
+            for level, size in p.group_levels:
+                with m.If(lg == level):
+                    m.d.comb += h.eq(size)
+            return h
+
+        h = group_rows(cmd.lg, "h")
         with m.If(running):
             m.d.sync += [k.eq(k + 1), w_phase.eq(Mux(w_phase == h - 1, 0, w_phase + 1))]
         with m.If(last):
@@ -154,12 +158,21 @@ class TileEngine(wiring.Component):
             for e in range(p.e_max):
                 kept.append(Mux(e < valid, spread[(r * p.e_max + e) * d:(r * p.e_max + e + 1) * d], 0))
         m.d.sync += [a_valid.eq(running & a_read), act.eq(Mux(a_valid, Cat(*kept), 0))]
-        m.d.comb += [
-            array.groups.eq(cmd.lg), array.act.eq(act),
-            self.w_en.eq(running & w_read), self.w_addr.eq(bank_addr(cmd.w_bank, w_row, p.w_depth)),
-            self.a_en.eq(running & a_read),
-            self.a_addr.eq(bank_addr(cmd.a_bank, cmd.a_base + k - r_, p.a_depth)),
-        ]
+        m.d.comb += [array.groups.eq(cmd.lg), array.act.eq(act)]
+        # The scratchpad read ports are registers too, set in cycle k-1 for cycle k (at go for cycle 0, which
+        # reads the new tile's first weight row).
+        w_en, a_en = Signal(), Signal()
+        w_addr, a_addr = Signal.like(self.w_addr), Signal.like(self.a_addr)
+        k1, phase1 = k + 1, Mux(w_phase == h - 1, 0, w_phase + 1)
+        with m.If(running & ~last):
+            m.d.sync += [w_en.eq(k1 < r_), w_addr.eq(bank_addr(cmd.w_bank, h - 1 - phase1, p.w_depth)),
+                         a_en.eq((k1 >= r_) & (k1 < r_ + cmd.steps)),
+                         a_addr.eq(bank_addr(cmd.a_bank, cmd.a_base + k1 - r_, p.a_depth))]
+        with m.Else():
+            m.d.sync += [w_en.eq(0), a_en.eq(0)]
+        with m.If(self.go):
+            m.d.sync += [w_en.eq(1), w_addr.eq(bank_addr(t.w_bank, group_rows(t.lg, "h_go") - 1, p.w_depth))]
+        m.d.comb += [self.w_en.eq(w_en), self.w_addr.eq(w_addr), self.a_en.eq(a_en), self.a_addr.eq(a_addr)]
 
         # Output writes in the last `steps` cycles of each slot, after the fold add (the row there is read
         # fold + 2 cycles ahead and registered): slot g of group g < G runs (G-1-g)*h*chain cycles ahead of the

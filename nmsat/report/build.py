@@ -28,6 +28,20 @@ def versions():
 
 def _clock_note(cfg):
     """What place-and-route says of the config's clock (`benchmarks/bench_timing.py`), or that it was not run."""
+    return _pe_clock_note(cfg) + _core_clock_note()
+
+
+def _core_clock_note():
+    core = collect.core_fmax()
+    if not core:
+        return ""
+    return (f" The PE's Fmax is an upper bound for a core's clock: the whole `{core['config']}` core, placed and "
+            f"routed (`{core['file']}`, {core['seeds']} seed), closes at {core['dense']:g} MHz dense-only and "
+            f"{core['nm']:g} MHz with N:M, limited by its control and memory paths (N:M: `{core['path']}`), "
+            "not by its PEs.")
+
+
+def _pe_clock_note(cfg):
     fmax = collect.pe_fmax(cfg, cfg.array.arithmetic)
     clock = cfg.array.clock_mhz
     if not fmax:
@@ -36,9 +50,9 @@ def _clock_note(cfg):
     met = "meets" if min(fmax["dense"], fmax["nm"]) >= clock else "misses"
     return (f"Cycle counts and cycle speedups do not depend on the clock. The config states {clock:g} MHz; "
             f"place-and-route of its PE ({fmax['device']}, median of {fmax['seeds']} nextpnr seeds, "
-            f"`{fmax['file']}`; the PE limits the array's clock, and the 32x32 core does not fit that FPGA) closes "
+            f"`{fmax['file']}`; the 32x32 core does not fit that FPGA) closes "
             f"at {fmax['dense']:g} MHz dense-only and {fmax['nm']:g} MHz with N:M, so it {met} that target. "
-            "Section *Datapath and clock* gives step times at the measured Fmax; other seconds use the config's "
+            "Section *Datapath and clock* gives step times at the measured PE Fmax; other seconds use the config's "
             "clock.")
 
 
@@ -129,7 +143,8 @@ def _datapath_section(rows):
         "training datapath (`[array] arithmetic`; bf16 adds the fp32 adders' pipeline to every tile: "
         "docs/architecture.md). `dense_ms` is the dense step on a dense-only core at the dense-only PE's "
         "measured Fmax, `bdwp_ms` the BDWP step on the N:M core at the N:M PE's; `time_speedup` is their ratio, "
-        "the wall-clock gain of building the N:M core.",
+        "the wall-clock gain of building the N:M core. The PE's Fmax is an upper bound for the core's clock "
+        "(see the clock note above for a whole core's).",
         "",
         table(rows, ["model", "arithmetic", "dense_cycles", "bdwp_cycles", "cycle_speedup", "dense_fmax_mhz",
                      "nm_fmax_mhz", "dense_ms", "bdwp_ms", "time_speedup"]),

@@ -230,6 +230,22 @@ def pe_fmax(cfg, arith):
             "device": t["device"], "seeds": len(v["nm"]["fmax_mhz"])}
 
 
+CORE_TIMING_RESULTS = "benchmarks/results/timing_core_int.json"  # the whole hw-small core (bench_timing.py)
+
+
+def core_fmax():
+    """Place-and-route of the whole core that `benchmarks/bench_timing.py` times (hw-small: the 32x32 core
+    does not fit an ECP5-85): {config, dense, nm, critical path of the N:M core, file, seeds}, or None."""
+    path = Path(CORE_TIMING_RESULTS)
+    if not path.exists():
+        return None
+    t = json.loads(path.read_text())
+    v = t["variants"]
+    cp = v["nm"]["critical_path"]
+    return {"config": t["config"], "dense": v["dense"]["fmax_median_mhz"], "nm": v["nm"]["fmax_median_mhz"],
+            "path": f"{cp['from']} -> {cp['to']}", "file": str(path), "seeds": len(v["nm"]["fmax_mhz"])}
+
+
 def arithmetic_rows(cfg, models=SPEEDUP_MODELS, pattern=ARITHMETIC_PATTERN, batch=32):
     """Per model and datapath (int, bf16): dense and BDWP step cycles on the generated hardware and, where the
     PE's Fmax is measured, the step's milliseconds at it (the dense-only PE's Fmax for dense, the N:M PE's for
