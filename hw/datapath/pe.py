@@ -46,19 +46,10 @@ class PE(wiring.Component):
         assert (1 + mac.stages, mac.chain) == (self.front, self.chain), "the MAC's timing is not ws_pipeline's"
         m.submodules.mac = mac
         held = Signal(weight_layout(p), reset_less=True)
+        mode = Signal(p.mode_width, reset_less=True)
         top = Signal(reset_less=True)
-        keep = self.w_in.valid & (self.w_in.hops == 0)
-        with m.If(keep):
-            m.d.sync += [held.eq(self.w_in.w), top.eq(self.w_in.top)]
-        # The mux's selects, one register per slice (`NMMux`). Copy s holds the value XOR s so that synthesis
-        # cannot merge the copies back into one register; the XOR folds into the mux's LUTs.
-        for s in range(mux.slices):
-            mode = Signal(p.mode_width, name=f"mode{s}", reset_less=True)
-            idx = Signal(len(held.idx.as_value()), name=f"idx{s}", reset_less=True)
-            code = s % (1 << p.mode_width), s % (1 << max(1, len(idx)))
-            with m.If(keep):
-                m.d.sync += [mode.eq(self.w_in.mode ^ code[0]), idx.eq(self.w_in.w.idx.as_value() ^ code[1])]
-            m.d.comb += [mux.mode[s].eq(mode ^ code[0]), mux.idx[s].eq(idx ^ code[1])]
+        with m.If(self.w_in.valid & (self.w_in.hops == 0)):
+            m.d.sync += [held.eq(self.w_in.w), mode.eq(self.w_in.mode), top.eq(self.w_in.top)]
         w_next = Signal.like(self.w_in, reset_less=True)
         valid = Signal()
         act = Signal.like(self.act_in, reset_less=True)
@@ -67,7 +58,7 @@ class PE(wiring.Component):
                      act.eq(self.act_in), sel.eq(mux.sel)]
         m.d.comb += [
             self.w_out.eq(w_next), self.w_out.valid.eq(valid), self.act_out.eq(act),
-            mux.act.eq(self.act_in),
+            mux.mode.eq(mode), mux.act.eq(self.act_in), mux.idx.eq(held.idx),
             mac.a.eq(sel), mac.w.eq(held.val), mac.first.eq(top), mac.acc_in.eq(self.psum_in),
             self.psum_out.eq(mac.acc_out),
         ]

@@ -63,7 +63,7 @@ def test_mux_selects_the_kept_positions(pattern):
     e = window(CFG.array, pattern)
 
     async def bench(ctx):
-        ctx.set(dut.mode, [P.mode_of(pattern)] * dut.slices)
+        ctx.set(dut.mode, P.mode_of(pattern))
         for _ in range(40):
             acts = _ints(rng, P.e_max)
             b = rng.permutation(e) + 1  # distinct magnitudes: exactly n kept per group
@@ -72,7 +72,7 @@ def test_mux_selects_the_kept_positions(pattern):
             else:
                 idx, kept = compress(b, pattern).indices.reshape(-1), np.flatnonzero(nm_mask(b, pattern))
             ctx.set(dut.act, acts.tolist())
-            ctx.set(dut.idx, [idx.tolist()] * dut.slices)
+            ctx.set(dut.idx, idx.tolist())
             await ctx.delay(1e-6)
             assert list(ctx.get(dut.sel)) == acts[kept].tolist()
 
