@@ -10,6 +10,7 @@ until it is measured again.
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 from importlib import resources
@@ -22,13 +23,17 @@ from nmsat.errors import NmsatError
 SHIPPED = "measured_fmax.json"
 
 
+def rtl_source_files():
+    """The RTL generator's sources: every module of ``nmsat.hw`` but its testbenches (``tb`` folders)."""
+    root = Path(importlib.util.find_spec("nmsat.hw").submodule_search_locations[0])
+    return [p for p in sorted(root.rglob("*.py")) if "tb" not in p.relative_to(root).parts[:-1]]
+
+
 def _rtl_sources():
-    """Hash of the generator's sources (``nmsat.hw`` but its testbenches): a record is for this RTL only."""
-    root = resources.files("nmsat").joinpath("hw")
+    """Hash of `rtl_source_files`: a record is for this RTL only."""
     digest = hashlib.sha256()
-    for path in sorted(Path(str(root)).rglob("*.py")):
-        if "tb" not in path.relative_to(Path(str(root))).parts[:-1]:
-            digest.update(path.read_bytes())
+    for path in rtl_source_files():
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -67,8 +72,10 @@ def ship(cfg, report):
     key = design_key(cfg)
     if key is None:
         return
-    records = shipped()
-    records[f"{key}-{report['block']}"] = summary(report)
+    rec = summary(report)
+    same = ("config", "block", "arith")
+    records = {k: v for k, v in shipped().items() if any(v[f] != rec[f] for f in same)}  # drop its old design's
+    records[f"{key}-{report['block']}"] = rec
     path = Path(str(resources.files("nmsat").joinpath(f"data/{SHIPPED}")))
     write_text(path, json.dumps(dict(sorted(records.items())), indent=2) + "\n")
 

@@ -66,3 +66,9 @@ def test_a_change_to_the_rtl_sources_changes_the_key(monkeypatch):
     before = measured_clock.design_key(cfg)
     monkeypatch.setattr(measured_clock, "_rtl_sources", lambda: "another generator")
     assert measured_clock.design_key(cfg) != before
+
+
+def test_the_key_covers_the_rtl_generator_sources():
+    names = {p.as_posix() for p in measured_clock.rtl_source_files()}
+    assert any(n.endswith("hw/datapath/pe.py") for n in names) and any(n.endswith("hw/core.py") for n in names)
+    assert not any("/tb/" in n for n in names)
