@@ -24,20 +24,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--configs", default="hw-small,hw-small-bf16")
     args = ap.parse_args()
-    os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
-    from amaranth.back import rtlil
-
     from nmsat.hw.flow.area import classify
-    from nmsat.hw.flow.timing import _designs, synthesize
-    from nmsat.hw.flow.wrapper import ShiftWrapper
+    from nmsat.hw.flow.timing import designs, synthesize_block
 
     out = {"device": "LFE5U-85F", "capacity": ECP5_85, "configs": {}}
     for name in args.configs.split(","):
         cfg = load_config(name)
         row = {}
-        for variant, (what, build) in _designs(cfg, "core").items():
+        for variant, (what, build) in designs(cfg, "core").items():
             start = time.monotonic()
-            folder, synth = synthesize(rtlil.convert(ShiftWrapper(build()), name="top"))
+            folder, synth = synthesize_block(build())
             use = classify(synth["cells_block"])
             row[variant] = {"what": what, "utilisation": use, "synth_s": synth["synth_s"],
                             "wall_s": round(time.monotonic() - start, 1), "design": folder.name,

@@ -12,11 +12,11 @@ until it is measured again.
 import hashlib
 import importlib.util
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 from nmsat.atomic import write_text
+from nmsat.cache import cache_path
 from nmsat.core_params import core_params
 from nmsat.errors import NmsatError
 
@@ -56,7 +56,7 @@ def summary(report):
 
 
 def _cache_dir():
-    return Path(os.environ.get("NMSAT_CACHE", "~/.cache/nmsat")).expanduser() / "timing" / "by-config"
+    return cache_path("timing", "by-config")
 
 
 def record(cfg, report):
@@ -76,19 +76,25 @@ def ship(cfg, report):
     same = ("config", "block", "arith")
     records = {k: v for k, v in shipped().items() if any(v[f] != rec[f] for f in same)}  # drop its old design's
     records[f"{key}-{report['block']}"] = rec
-    path = Path(str(resources.files("nmsat").joinpath(f"data/{SHIPPED}")))
-    write_text(path, json.dumps(dict(sorted(records.items())), indent=2) + "\n")
+    write_text(Path(str(_shipped_file())), json.dumps(dict(sorted(records.items())), indent=2) + "\n")
+
+
+def _shipped_file():
+    return resources.files("nmsat").joinpath(f"data/{SHIPPED}")
 
 
 def shipped():
     """{``key-block``: summary} measured on the project's machine and shipped with the package."""
-    path = resources.files("nmsat").joinpath(f"data/{SHIPPED}")
+    path = _shipped_file()
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def lookup(cfg):
     """{block: summary} of the measurements of `cfg`'s design: this machine's cache, else the shipped ones."""
-    key = design_key(cfg)
+    return _records(design_key(cfg))
+
+
+def _records(key):
     if key is None:
         return {}
     found = {}
@@ -107,9 +113,10 @@ def clock_line(cfg, cycles, sparse):
     not, the run's time at the measured Fmax (the whole core's where measured, else the PE's: an upper bound;
     the N:M variant for a `sparse` run, else the dense-only one)."""
     clock = cfg.array.clock_mhz
-    found = lookup(cfg)
+    key = design_key(cfg)
+    found = _records(key)
     if not found:
-        why = "the RTL cannot build this config" if design_key(cfg) is None else "not placed and routed"
+        why = "the RTL cannot build this config" if key is None else "not placed and routed"
         return (f"clock: {clock:g} MHz is the config's target ({why}; `nmsat timing --config F` measures the "
                 "generated PE or core)")
     block = "core" if "core" in found else "pe"

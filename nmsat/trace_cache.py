@@ -7,17 +7,16 @@ models (``package.module:factory``) are not cached: their source can change unde
 
 import hashlib
 import json
-import os
-from pathlib import Path
 
 from nmsat import __version__, atomic
 from nmsat import trace as trace_io
+from nmsat.cache import cache_path
 from nmsat.errors import NmsatError
 
 
 def cache_dir():
     """``$NMSAT_CACHE/traces`` (default ``~/.cache/nmsat/traces``)."""
-    return Path(os.environ.get("NMSAT_CACHE", "~/.cache/nmsat")).expanduser() / "traces"
+    return cache_path("traces")
 
 
 def key(model, input, batch, method, pattern):

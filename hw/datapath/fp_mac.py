@@ -129,7 +129,7 @@ def _delay(m, value, name):
     return reg
 
 
-def unpack_fp32(m, bits, name):
+def _unpack_fp32(m, bits, name):
     out = Signal(Operand, name=name)
     exp, man = bits[23:31], bits[0:23]
     m.d.comb += [out.sig.eq(Mux(exp == 0, 0, Cat(man, 1))), out.exp.eq(Mux(exp == 0, ZERO_EXP, exp)),
@@ -194,10 +194,10 @@ ZERO = {"sig": 0, "exp": ZERO_EXP, "sign": 0, "inf": 0, "nan": 0}  # +0 unpacked
 
 
 def order_fp32(m, bits, y, first, name):
-    """`order` of ``x = +0 if first else unpack_fp32(bits)`` and `y`, comparing the fp32 bit pattern itself
+    """`order` of ``x = +0 if first else _unpack_fp32(bits)`` and `y`, comparing the fp32 bit pattern itself
     (a zero or subnormal exponent field orders below every other value, as a flushed zero does) so that
     neither the decode of `bits` nor the choice by `first` is on the compare's path."""
-    x = unpack_fp32(m, bits, f"{name}_x")
+    x = _unpack_fp32(m, bits, f"{name}_x")
     e = bits[23:31]
     normal = e != 0
     packed_ge = Cat(bits[0:23], normal, e, Const(0, 3), normal) >= _magnitude(y)
@@ -317,7 +317,7 @@ class Fp32Add(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        y = unpack_fp32(m, self.b, "b")
+        y = _unpack_fp32(m, self.b, "b")
         out, _ = add_step(m, order_fp32(m, self.a, y, 0, "a"), self.stages, "add")
         m.d.comb += self.out.eq(out)
         return m
@@ -347,7 +347,7 @@ class FpMac(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        acc = unpack_fp32(m, self.acc_in, "acc_in")
+        acc = _unpack_fp32(m, self.acc_in, "acc_in")
         for d in range(MUL_STAGES):
             acc = _delay(m, acc, f"acc_d{d}")
         products = []

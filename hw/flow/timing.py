@@ -25,6 +25,7 @@ from pathlib import Path
 
 from nmsat import measured_clock
 from nmsat.atomic import write_text
+from nmsat.cache import cache_path
 from nmsat.errors import NmsatError
 from nmsat.hw.flow.area import classify
 
@@ -35,7 +36,7 @@ BLOCK_MODULE = "top.block"  # the wrapped block's module name in Amaranth's RTLI
 
 def cache_dir():
     """Where timing results are kept: ``$NMSAT_CACHE/timing`` (default ``~/.cache/nmsat/timing``)."""
-    return Path(os.environ.get("NMSAT_CACHE", "~/.cache/nmsat")).expanduser() / "timing"
+    return cache_path("timing")
 
 
 def _synth(top):
@@ -140,17 +141,24 @@ def place_and_route(folder, seed, freq_mhz):
     return result
 
 
-def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
-    """Timing of the block that `block_fn()` builds: Fmax per seed and median, the critical path of the
-    median run, utilisation (block alone, by category and by cell) and the wrapped design's device use."""
+def synthesize_block(block):
+    """`synthesize` `block` inside the `ShiftWrapper`: (cache folder, cell counts), cached by design hash."""
     os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
     from amaranth.back import rtlil
 
-    from nmsat.hw.flow.wrapper import ShiftWrapper, port_bits
+    from nmsat.hw.flow.wrapper import ShiftWrapper
+
+    return synthesize(rtlil.convert(ShiftWrapper(block), name="top"))
+
+
+def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
+    """Timing of the block that `block_fn()` builds: Fmax per seed and median, the critical path of the
+    median run, utilisation (block alone, by category and by cell) and the wrapped design's device use."""
+    from nmsat.hw.flow.wrapper import port_bits
 
     block = block_fn()
     ports = port_bits(block)
-    folder, synth = synthesize(rtlil.convert(ShiftWrapper(block), name="top"))
+    folder, synth = synthesize_block(block)
     runs = [place_and_route(folder, s, freq_mhz) for s in seeds]
     ranked = sorted(runs, key=lambda r: r["fmax_mhz"])
     fmax = [r["fmax_mhz"] for r in runs]
@@ -165,7 +173,7 @@ def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
 BLOCKS = ("pe", "core")
 
 
-def _designs(cfg, block):
+def designs(cfg, block):
     """{variant: (what it is, builder)}: the dense-only and the N:M PE or core of `cfg`."""
     from nmsat.core_params import core_params
 
@@ -197,10 +205,9 @@ def timing_report(cfg, block="pe", arith=None, seeds=(1, 2, 3), freq_mhz=None):
     if not seeds:
         raise NmsatError("timing: need at least one seed")
     freq = float(freq_mhz or cfg.array.clock_mhz)
-    designs = _designs(cfg, block)
     versions = tool_versions()
     variants = {}
-    for name, (what, build) in designs.items():
+    for name, (what, build) in designs(cfg, block).items():
         res = block_timing(build, tuple(seeds), freq)
         variants[name] = {"what": what, **res, "meets_target": res["fmax_median_mhz"] >= freq}
     report = {"config": cfg.name, "block": block, "arith": arith, "device": "LFE5U-85F CABGA381",

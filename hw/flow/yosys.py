@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nmsat.atomic import write_text
+from nmsat.cache import cache_path
 from nmsat.errors import NmsatError
 
 TARGETS = {"xilinx": "synth_xilinx -noiopad", "ice40": "synth_ice40"}
@@ -26,7 +27,7 @@ _HIER_LINE = re.compile(r"^ +[^\s\"{}]+ +\d+ *\n", re.MULTILINE)
 
 def cache_dir():
     """Where synthesis results are kept: ``$NMSAT_CACHE/area`` (default ``~/.cache/nmsat/area``)."""
-    return Path(os.environ.get("NMSAT_CACHE", "~/.cache/nmsat")).expanduser() / "area"
+    return cache_path("area")
 
 
 @lru_cache(maxsize=1)

@@ -37,8 +37,7 @@ def _core_clock_note():
         return ""
     return (f" The PE's Fmax is an upper bound for a core's clock: the whole `{core['config']}` core, placed and "
             f"routed (`{core['file']}`, {core['seeds']} seed), closes at {core['dense']:g} MHz dense-only and "
-            f"{core['nm']:g} MHz with N:M, limited by its control and memory paths (N:M: `{core['path']}`), "
-            "not by its PEs.")
+            f"{core['nm']:g} MHz with N:M (its N:M critical path: `{core['path']}`).")
 
 
 def _pe_clock_note(cfg):

@@ -6,6 +6,7 @@ import json
 import statistics
 from pathlib import Path
 
+from nmsat import measured_clock
 from nmsat.checks import read_input
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern
@@ -216,18 +217,26 @@ TIMING_RESULTS = "benchmarks/results/timing_pe_{arith}.json"  # written by bench
 ARITHMETIC_PATTERN = "2:8"
 
 
-def pe_fmax(cfg, arith):
-    """Place-and-route of `cfg`'s PE in `arith` (`benchmarks/bench_timing.py`): {dense, nm: median Fmax MHz,
-    file, device, seeds}, or None when no result for this config is recorded."""
-    path = Path(TIMING_RESULTS.format(arith=arith))
+def _timing(path):
+    """A `benchmarks/bench_timing.py` result with both variants: {config, dense, nm: median Fmax MHz, file,
+    device, seeds, path: the N:M critical path}, or None."""
+    path = Path(path)
     if not path.exists():
         return None
     t = json.loads(path.read_text())
-    v = t["variants"]
-    if t.get("config") != cfg.name or "nm" not in v:
+    if "nm" not in t["variants"]:
         return None
-    return {"dense": v["dense"]["fmax_median_mhz"], "nm": v["nm"]["fmax_median_mhz"], "file": str(path),
-            "device": t["device"], "seeds": len(v["nm"]["fmax_mhz"])}
+    s = measured_clock.summary(t)
+    cp = t["variants"]["nm"]["critical_path"]
+    return {"config": t["config"], **s["fmax_mhz"], "file": str(path), "device": s["device"], "seeds": s["seeds"],
+            "path": f"{cp['from']} -> {cp['to']}"}
+
+
+def pe_fmax(cfg, arith):
+    """Place-and-route of `cfg`'s PE in `arith` (`benchmarks/bench_timing.py`): `_timing`'s fields, or None
+    when no result for this config is recorded."""
+    t = _timing(TIMING_RESULTS.format(arith=arith))
+    return t if t and t["config"] == cfg.name else None
 
 
 CORE_TIMING_RESULTS = "benchmarks/results/timing_core_int.json"  # the whole hw-small core (bench_timing.py)
@@ -235,15 +244,8 @@ CORE_TIMING_RESULTS = "benchmarks/results/timing_core_int.json"  # the whole hw-
 
 def core_fmax():
     """Place-and-route of the whole core that `benchmarks/bench_timing.py` times (hw-small: the 32x32 core
-    does not fit an ECP5-85): {config, dense, nm, critical path of the N:M core, file, seeds}, or None."""
-    path = Path(CORE_TIMING_RESULTS)
-    if not path.exists():
-        return None
-    t = json.loads(path.read_text())
-    v = t["variants"]
-    cp = v["nm"]["critical_path"]
-    return {"config": t["config"], "dense": v["dense"]["fmax_median_mhz"], "nm": v["nm"]["fmax_median_mhz"],
-            "path": f"{cp['from']} -> {cp['to']}", "file": str(path), "seeds": len(v["nm"]["fmax_mhz"])}
+    does not fit an ECP5-85): `_timing`'s fields, or None."""
+    return _timing(CORE_TIMING_RESULTS)
 
 
 def arithmetic_rows(cfg, models=SPEEDUP_MODELS, pattern=ARITHMETIC_PATTERN, batch=32):

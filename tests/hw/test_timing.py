@@ -71,7 +71,7 @@ def test_flow_on_a_tiny_design(tmp_path, monkeypatch):
 def test_arithmetic_override_builds_the_bf16_datapath():
     cfg = load_config("configs/hw-small.toml").with_arithmetic("bf16")
     assert (cfg.array.arithmetic, cfg.array.data_width, cfg.array.acc_width) == ("bf16", 16, 32)
-    designs = timing._designs(cfg, "pe")
+    designs = timing.designs(cfg, "pe")
     assert set(designs) == {"dense", "nm"} and all("bf16" in what for what, _ in designs.values())
     assert cfg.with_arithmetic(None) is cfg
 
