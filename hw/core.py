@@ -48,7 +48,8 @@ class Core(wiring.Component):
             tiles.go.eq(loop.tile_go), tiles.tile.eq(loop.tile), loop.tile_ready.eq(tiles.ready),
             reader.go.eq(loop.load_go), reader.job.eq(loop.load), loop.load_busy.eq(reader.busy),
             writer.go.eq(loop.store_go), writer.job.eq(loop.store), loop.store_busy.eq(writer.busy),
-            loop.store_pending.eq(writer.pending),
+            loop.store_pending.eq(writer.pending), loop.tile_ready_next.eq(tiles.ready_next),
+            loop.load_busy_next.eq(reader.busy_next), loop.store_busy_next.eq(writer.busy_next),
         ]
         for name in READ_CHANNELS:
             a, b = getattr(self.axi, name), getattr(reader.axi, name)

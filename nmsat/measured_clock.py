@@ -110,8 +110,8 @@ def _records(key):
 
 def clock_line(cfg, cycles, sparse):
     """One line on the config's clock for a run of `cycles`: whether place-and-route met it and, when it did
-    not, the run's time at the measured Fmax (the whole core's where measured, else the PE's: an upper bound;
-    the N:M variant for a `sparse` run, else the dense-only one)."""
+    not, the run's time and static energy at the measured Fmax (the whole core's where measured, else the
+    PE's: an upper bound; the N:M variant for a `sparse` run, else the dense-only one)."""
     clock = cfg.array.clock_mhz
     key = design_key(cfg)
     found = _records(key)
@@ -128,4 +128,7 @@ def clock_line(cfg, cycles, sparse):
             f"{'N:M' if variant == 'nm' else 'dense-only'}) closes at {fmax:g} MHz")
     if fmax >= clock:
         return head + ", so the target is met"
-    return head + f": the target is missed, and this run takes {cycles / (fmax * 1e3):.3f} ms at {fmax:g} MHz"
+    seconds = cycles / (fmax * 1e6)
+    static_mj = cfg.energy.static_mw * seconds  # mW x s = mJ
+    return head + (f": the target is missed, and this run takes {seconds * 1e3:.3f} ms at {fmax:g} MHz "
+                   f"(static energy {static_mj:.3f} mJ at that clock)")

@@ -52,36 +52,42 @@ class LoopEngine(wiring.Component):
             "load_go": Out(1), "load": Out(load_layout(params, cw)), "load_busy": In(1),
             "store_go": Out(1), "store": Out(store_layout(params, cw)), "store_busy": In(1),
             "store_pending": In(1),
+            # the next cycle's tile_ready, load_busy and store_busy (the D inputs of those registers)
+            "tile_ready_next": In(1), "load_busy_next": In(1), "store_busy_next": In(1),
         })
 
     def elaborate(self, platform):
         m = Module()
         p, cw = self.p, COUNT_WIDTH
         d = Signal.like(self.desc.payload)
-        mc, nb, kf = Signal(cw), Signal(cw), Signal(cw)
         more, t_par, o_par = Signal(), Signal(), Signal()
         a_chunk_addr, a_fold_off = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
         b_nb_addr, b_fold_off = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
         y_chunk_addr, y_nb_off = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
         a_base_row = Signal(cw)
+        # The walker's counters count down to 0; whether each is at its last (or first) value is a register, set
+        # at the step before: no arithmetic on the descriptor between the walker's registers.
+        kf_left, nb_left, mc_left = Signal(cw), Signal(cw), Signal(cw)
+        kf_last, nb_last, mc_last, kf_first, nb_first, mc_odd = (Signal(name=n) for n in (
+            "kf_last", "nb_last", "mc_last", "kf_first", "nb_first", "mc_odd"))
+        one_fold, one_block = Signal(), Signal()  # k_folds == 1, n_blocks == 1
+        steps_full, steps_last = Signal(cw), Signal(cw)  # ceil(rows / G) of a full chunk and of the last
 
         # The tile at the walker's counters.
-        kf_last, nb_last, mc_last = kf == d.k_folds - 1, nb == d.n_blocks - 1, mc == d.m_chunks - 1
         rows = Mux(mc_last, d.last_rows, d.chunk_rows)
-        steps = Signal(cw)
-        m.d.comb += steps.eq((rows + (1 << d.lg) - 1) >> d.lg)
-        a_bank = Mux(d.resident, mc[0], t_par)
+        steps = Mux(mc_last, steps_last, steps_full)
+        a_bank = Mux(d.resident, mc_odd, t_par)
         a_base = Mux(d.resident, a_base_row, 0)
         tile = Signal(tile_layout(p, cw))
         load = Signal(load_layout(p, cw))
         store = Signal(store_layout(p, cw))
         m.d.comb += [
-            tile.mode.eq(d.mode), tile.lg.eq(d.lg), tile.steps.eq(steps), tile.accumulate.eq(kf != 0),
+            tile.mode.eq(d.mode), tile.lg.eq(d.lg), tile.steps.eq(steps), tile.accumulate.eq(~kf_first),
             tile.a_bank.eq(a_bank), tile.a_base.eq(a_base), tile.w_bank.eq(t_par),
             tile.w_rows.eq(Mux(kf_last, d.w_rows_last, d.w_rows_full)), tile.o_bank.eq(o_par),
             tile.k_elems.eq(Mux(kf_last, d.k_last, (1 << cw) - 1)),
             load.w_addr.eq(b_nb_addr + b_fold_off), load.w_beats.eq(Mux(kf_last, d.w_beats_last, d.w_beats_full)),
-            load.w_bank.eq(t_par), load.a_en.eq(~d.resident | (nb == 0)), load.a_addr.eq(a_chunk_addr + a_fold_off),
+            load.w_bank.eq(t_par), load.a_en.eq(~d.resident | nb_first), load.a_addr.eq(a_chunk_addr + a_fold_off),
             load.a_stride.eq(d.a_stride), load.a_pieces.eq(rows),
             load.a_beats.eq(Mux(kf_last, d.a_beats_last, d.a_beats_full)), load.a_bank.eq(a_bank),
             load.a_base.eq(a_base), load.lg.eq(d.lg), load.a_group_beats.eq(d.a_group_beats), load.mode.eq(d.mode),
@@ -94,55 +100,71 @@ class LoopEngine(wiring.Component):
         cur_valid, cur_store, cur_stores = Signal(), Signal.like(store), Signal()
         load_job, load_pending = Signal.like(load), Signal()
 
+        # `go` is a register, decided a cycle ahead from the next values of what it waits for (the tile engine's
+        # `ready`, the DMAs' `busy`, this engine's own registers): it fans out to every register latched at a
+        # phase. Two phases never start in consecutive cycles (a phase's tile, load or store makes its block
+        # busy in the next cycle), so the walker steps in the cycle after go, from its own register.
+        go, step, run, finish = Signal(), Signal(), Signal(), Signal()
+        latch = ~run & ~finish & self.desc.valid
         dma_ready = ~self.store_busy & ~self.load_busy & ~load_pending
         work = more | nxt_valid | (cur_valid & cur_stores)
-        go = Signal()
+        ready = self.tile_ready & dma_ready
         m.d.comb += [
+            self.desc.ready.eq(~run & ~finish),
             self.tile.eq(nxt_tile), self.tile_go.eq(go & nxt_valid),
             self.store.eq(cur_store), self.store_go.eq(go & cur_valid & cur_stores),
             self.load.eq(load_job), self.load_go.eq(load_pending & ~self.store_busy & ~self.store_go),
         ]
-        with m.If(self.load_go):
-            m.d.sync += load_pending.eq(0)
+        ends = kf_last & nb_last & mc_last  # the walker is at the GEMM's last tile
+        more_next = Mux(latch, 1, Mux(go, more & ~ends, more))
+        nxt_valid_next = Mux(latch, 0, Mux(go, more, nxt_valid))
+        cur_valid_next = Mux(latch, 0, Mux(go, nxt_valid, cur_valid))
+        cur_stores_next = Mux(go, nxt_stores, cur_stores)
+        pending_next = Mux(latch, 0, Mux(go, more, load_pending & ~self.load_go))
+        work_next = more_next | nxt_valid_next | (cur_valid_next & cur_stores_next)
+        run_next = latch | (run & ~(ready & ~work))
+        m.d.sync += [go.eq(run_next & self.tile_ready_next & ~self.store_busy_next & ~self.load_busy_next &
+                           ~pending_next & work_next),
+                     step.eq(go), more.eq(more_next), nxt_valid.eq(nxt_valid_next), cur_valid.eq(cur_valid_next),
+                     cur_stores.eq(cur_stores_next), load_pending.eq(pending_next), run.eq(run_next)]
         with m.If(go):
-            m.d.sync += [cur_valid.eq(nxt_valid), cur_store.eq(nxt_store), cur_stores.eq(nxt_stores),
-                         nxt_valid.eq(more), nxt_tile.eq(tile), nxt_store.eq(store), nxt_stores.eq(kf_last),
-                         load_job.eq(load), load_pending.eq(more)]
-            # Step the walker.
+            m.d.sync += [cur_store.eq(nxt_store), nxt_tile.eq(tile), nxt_store.eq(store), nxt_stores.eq(kf_last),
+                         load_job.eq(load)]
+        with m.If(step):  # step the walker
             m.d.sync += t_par.eq(~t_par)
             with m.If(kf_last):
-                m.d.sync += [kf.eq(0), a_fold_off.eq(0), b_fold_off.eq(0), a_base_row.eq(0), o_par.eq(~o_par)]
+                m.d.sync += [kf_left.eq(d.k_folds - 1), kf_last.eq(one_fold), kf_first.eq(1), a_fold_off.eq(0),
+                             b_fold_off.eq(0), a_base_row.eq(0), o_par.eq(~o_par)]
                 with m.If(nb_last):
-                    m.d.sync += [nb.eq(0), b_nb_addr.eq(d.b_base), y_nb_off.eq(0)]
-                    with m.If(mc_last):
-                        m.d.sync += more.eq(0)
-                    with m.Else():
-                        m.d.sync += [mc.eq(mc + 1), a_chunk_addr.eq(a_chunk_addr + d.a_chunk),
+                    m.d.sync += [nb_left.eq(d.n_blocks - 1), nb_last.eq(one_block), nb_first.eq(1),
+                                 b_nb_addr.eq(d.b_base), y_nb_off.eq(0)]
+                    with m.If(~mc_last):
+                        m.d.sync += [mc_left.eq(mc_left - 1), mc_last.eq(mc_left == 1), mc_odd.eq(~mc_odd),
+                                     a_chunk_addr.eq(a_chunk_addr + d.a_chunk),
                                      y_chunk_addr.eq(y_chunk_addr + d.y_chunk)]
                 with m.Else():
-                    m.d.sync += [nb.eq(nb + 1), b_nb_addr.eq(b_nb_addr + d.b_stride),
+                    m.d.sync += [nb_left.eq(nb_left - 1), nb_last.eq(nb_left == 1), nb_first.eq(0),
+                                 b_nb_addr.eq(b_nb_addr + d.b_stride),
                                  y_nb_off.eq(y_nb_off + p.cols * p.acc_width // 8)]
             with m.Else():
-                m.d.sync += [kf.eq(kf + 1), a_fold_off.eq(a_fold_off + d.a_fold), b_fold_off.eq(b_fold_off + d.b_fold),
+                m.d.sync += [kf_left.eq(kf_left - 1), kf_last.eq(kf_left == 1), kf_first.eq(0),
+                             a_fold_off.eq(a_fold_off + d.a_fold), b_fold_off.eq(b_fold_off + d.b_fold),
                              a_base_row.eq(a_base_row + steps)]
 
-        with m.FSM():
-            with m.State("IDLE"):
-                m.d.comb += self.desc.ready.eq(1)
-                with m.If(self.desc.valid):
-                    x = self.desc.payload
-                    m.d.sync += [d.eq(x), mc.eq(0), nb.eq(0), kf.eq(0), more.eq(1), t_par.eq(0), o_par.eq(0),
-                                 a_chunk_addr.eq(x.a_base), a_fold_off.eq(0), b_nb_addr.eq(x.b_base),
-                                 b_fold_off.eq(0), y_chunk_addr.eq(x.y_base), y_nb_off.eq(0), a_base_row.eq(0),
-                                 nxt_valid.eq(0), cur_valid.eq(0), load_pending.eq(0)]
-                    m.next = "RUN"
-            with m.State("RUN"):
-                ready = self.tile_ready & dma_ready
-                m.d.comb += go.eq(ready & work)
-                with m.If(ready & ~work):
-                    m.next = "FINISH"
-            with m.State("FINISH"):
-                with m.If(~self.store_pending):
-                    m.d.comb += self.done.eq(1)
-                    m.next = "IDLE"
+        with m.If(latch):
+            x = self.desc.payload
+            g = (1 << x.lg) - 1
+            m.d.sync += [d.eq(x), t_par.eq(0), o_par.eq(0),
+                         kf_left.eq(x.k_folds - 1), nb_left.eq(x.n_blocks - 1), mc_left.eq(x.m_chunks - 1),
+                         kf_last.eq(x.k_folds == 1), nb_last.eq(x.n_blocks == 1), mc_last.eq(x.m_chunks == 1),
+                         one_fold.eq(x.k_folds == 1), one_block.eq(x.n_blocks == 1), kf_first.eq(1),
+                         nb_first.eq(1), mc_odd.eq(0), steps_full.eq((x.chunk_rows + g) >> x.lg),
+                         steps_last.eq((x.last_rows + g) >> x.lg),
+                         a_chunk_addr.eq(x.a_base), a_fold_off.eq(0), b_nb_addr.eq(x.b_base),
+                         b_fold_off.eq(0), y_chunk_addr.eq(x.y_base), y_nb_off.eq(0), a_base_row.eq(0)]
+        with m.If(run & ready & ~work):
+            m.d.sync += finish.eq(1)
+        with m.If(finish & ~self.store_pending):
+            m.d.comb += self.done.eq(1)
+            m.d.sync += finish.eq(0)
         return m

@@ -41,7 +41,7 @@ class TileEngine(wiring.Component):
         self.array = SystolicArray(params)
         p = params
         super().__init__({
-            "go": In(1), "tile": In(tile_layout(p, count_width)), "ready": Out(1),
+            "go": In(1), "tile": In(tile_layout(p, count_width)), "ready": Out(1), "ready_next": Out(1),
             "w_addr": Out(range(2 * p.w_depth)), "w_en": Out(1), "w_data": In(p.w_row_bits),
             "a_addr": Out(range(2 * p.a_depth)), "a_en": Out(1), "a_data": In(p.a_row_bits),
             "o_raddr": Out(data.ArrayLayout(range(2 * p.o_depth), p.max_groups)), "o_ren": Out(p.max_groups),
@@ -76,25 +76,24 @@ class TileEngine(wiring.Component):
                     m.d.comb += out.eq(Cat(*(Cat(row[r * e * d:(r + 1) * e * d], *pad) for r in range(p.rows))))
         return out
 
-    def _row_elements(self, m, cmd, rows):
-        """Per array row r, a register: how many of its E elements are real in this tile,
-        ``clamp(k_elems - (r mod h) * E, 0, E)`` for the tile's mode and row groups."""
+    def _row_keep(self, m, cmd, rows):
+        """Per array row r and element e, a register: whether element e of the row is real in this tile,
+        ``e < k_elems - (r mod h) * E`` for the tile's mode and row groups (elements past the mode's E are zero
+        padding anyway). Two registers deep from ``cmd``: right from cycle 2, read from cycle R + 1 on."""
         p = self.p
         out = []
         for r in range(rows):
-            base, e_mode = Signal(range(rows * p.e_max + 1), name=f"row{r}_base"), Signal(range(p.e_max + 1))
+            base = Signal(range(rows * p.e_max + 1), name=f"row{r}_base")
             with m.Switch(cmd.mode):
                 for k in p.modes:
                     with m.Case(k):
-                        m.d.comb += e_mode.eq(p.window(k))
                         for lg, size in p.group_levels:
                             with m.If(cmd.lg == lg):
                                 m.d.comb += base.eq((r % size) * p.window(k))
-            left = Signal(signed(self.cw + 2), name=f"row{r}_left")
-            valid = Signal(range(p.e_max + 1), name=f"row{r}_valid")
-            m.d.comb += left.eq(cmd.k_elems - base)
-            m.d.sync += valid.eq(Mux(left <= 0, 0, Mux(left >= e_mode, e_mode, left)))
-            out.append(valid)
+            left = Signal(signed(self.cw + 2), name=f"row{r}_left", reset_less=True)
+            keep = Signal(p.e_max, name=f"row{r}_keep", reset_less=True)
+            m.d.sync += [left.eq(cmd.k_elems - base), keep.eq(Cat(left > e for e in range(p.e_max)))]
+            out.append(keep)
         return out
 
     def elaborate(self, platform):
@@ -106,13 +105,20 @@ class TileEngine(wiring.Component):
         front, chain, fold = p.pipeline
         fixed = r_ + c_ + r_ * chain + 1 + front + fold  # N - steps
         n_width = (fixed + (1 << self.cw)).bit_length()
-        k, n = Signal(n_width), Signal(n_width)
-        w_phase = Signal(range(max(2, r_)))  # k mod h: the preload reads weight row (R-1-k) mod h = h-1-phase
-        running = Signal()
-        last = Signal()  # running and k == n - 1, registered (computed a cycle ahead: n >= 2)
-        m.d.comb += self.ready.eq(~running | last)
+        go, running = self.go, Signal()
+        # Every control decision is a register set a cycle ahead from the cycle count `k`, compared for equality
+        # with thresholds latched at go: no arithmetic on the command between two registers of a running tile.
+        k = Signal(n_width)
+        left = Signal(n_width)  # N - 1 - k
+        last = Signal()  # k == N - 1
+        m.d.comb += [self.ready.eq(~running | last), self.ready_next.eq(~go & (~running | last | (left == 1)))]
         with m.If(running):
-            m.d.sync += last.eq(k + 2 == n)
+            m.d.sync += [k.eq(k + 1), left.eq(left - 1), last.eq(left == 1)]
+        with m.If(last):
+            m.d.sync += running.eq(0)
+        with m.If(go):
+            m.d.sync += [cmd.eq(t), k.eq(0), left.eq(t.steps + fixed - 1), running.eq(1), last.eq(0)]
+        ahead = running & ~last  # the registers below are set for cycle k + 1 of this tile
 
         def group_rows(lg, name):
             h = Signal(range(r_ + 1), name=name)
@@ -122,21 +128,43 @@ class TileEngine(wiring.Component):
                     m.d.comb += h.eq(size)
             return h
 
-        h = group_rows(cmd.lg, "h")
-        with m.If(running):
-            m.d.sync += [k.eq(k + 1), w_phase.eq(Mux(w_phase == h - 1, 0, w_phase + 1))]
-        with m.If(last):
-            m.d.sync += running.eq(0)
-        with m.If(self.go):
-            m.d.sync += [cmd.eq(t), k.eq(0), w_phase.eq(0), running.eq(1), n.eq(t.steps + fixed), last.eq(0)]
+        def window(name, start, stop):
+            """A register, 1 in cycles ``start + 1 .. stop`` of the tile (`start`, `stop`: constants or registers
+            latched at go), and its value a cycle ahead."""
+            on = Signal(name=name)
+            nxt = ((k == start) | on) & (k != stop)
+            with m.If(running):
+                m.d.sync += on.eq(nxt)
+            with m.If(go):
+                m.d.sync += on.eq(0)
+            return on, nxt
 
-        # Weights: read in cycle k, out of the scratchpad in k+1, a registered word per column in k+2.
-        w_read, a_read = k < r_, (k >= r_) & (k < r_ + cmd.steps)
-        w_row = h - 1 - w_phase
+        def port(name, on_next, start, shape):
+            """A scratchpad port's registered enable (`on_next` a cycle ahead, while the tile runs) and address
+            (`start` latched at go, then one row on after each enabled cycle)."""
+            en, addr = Signal(name=f"{name}_en"), Signal(shape, name=f"{name}_addr")
+            m.d.sync += en.eq(ahead & on_next)
+            with m.If(en):
+                m.d.sync += addr.eq(addr + 1)
+            with m.If(go):
+                m.d.sync += [en.eq(0), addr.eq(start)]
+            return en, addr
+
+        # Weights: weight row h-1-(k mod h) read in cycle k < R, out of the scratchpad in k+1, a registered word
+        # per column in k+2. `w_row` counts the row down, from h-1 at go.
+        h_m1, w_rows = Signal(range(r_)), Signal(range(r_ + 1))
+        w_row, w_on = Signal(range(r_)), Signal()
+        w_row_next = Mux(w_row == 0, h_m1, w_row - 1)
+        h_go = group_rows(t.lg, "h_go")
+        with m.If(running):
+            m.d.sync += [w_row.eq(w_row_next), w_on.eq(w_on & (k != r_ - 1))]
+        with m.If(go):
+            m.d.sync += [h_m1.eq(h_go - 1), w_row.eq(h_go - 1), w_on.eq(1),
+                         w_rows.eq(Mux(t.w_rows >= r_, r_, t.w_rows))]
         word = weight_word_layout(p)
         info = Signal(data.StructLayout({"valid": 1, "hops": word["hops"].shape, "top": 1, "zero": 1}))
-        m.d.sync += [info.valid.eq(running & w_read), info.hops.eq(r_ - 1 - k), info.top.eq(w_row == 0),
-                     info.zero.eq(w_row >= cmd.w_rows)]
+        m.d.sync += [info.valid.eq(running & w_on), info.hops.eq(r_ - 1 - k), info.top.eq(w_row == 0),
+                     info.zero.eq(w_row >= w_rows)]
         w_top = Signal(weight_row_layout(p), reset_less=True)
         w_valid = Signal()
         weights = self._weights(m, self.w_data)
@@ -146,60 +174,54 @@ class TileEngine(wiring.Component):
                          w_top[c].top.eq(info.top), w_top[c].hops.eq(info.hops)]
             m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid)]
 
-        # Activations: read in cycle k, out of the scratchpad in k+1, registered (zero outside the tile) in k+2.
-        # Elements past the fold's `k_elems` reduction elements are zeroed: the scratchpad holds whatever an earlier
-        # tile or A's row padding left there, and in bf16 an inf or NaN times the zero weights there is NaN.
+        # Activations: row a_base + t read in cycle R + t, out of the scratchpad in R+t+1, registered (zero outside
+        # the tile) in R+t+2. Elements past the fold's `k_elems` reduction elements are zeroed: the scratchpad
+        # holds whatever an earlier tile or A's row padding left there, and in bf16 an inf or NaN times the zero
+        # weights there is NaN.
+        a_stop = Signal(n_width)
+        with m.If(go):
+            m.d.sync += a_stop.eq(t.steps + r_ - 1)
+        a_on, a_on_next = window("a_on", r_ - 1, a_stop)
         a_valid = Signal()
         act = Signal(p.a_row_bits, reset_less=True)
         spread = self._spread(m, self.a_data, cmd.mode)
         d = p.data_width
         kept = []
-        for r, valid in enumerate(self._row_elements(m, cmd, r_)):
+        for r, keep in enumerate(self._row_keep(m, cmd, r_)):
             for e in range(p.e_max):
-                kept.append(Mux(e < valid, spread[(r * p.e_max + e) * d:(r * p.e_max + e + 1) * d], 0))
-        m.d.sync += [a_valid.eq(running & a_read), act.eq(Mux(a_valid, Cat(*kept), 0))]
+                kept.append(Mux(keep[e], spread[(r * p.e_max + e) * d:(r * p.e_max + e + 1) * d], 0))
+        m.d.sync += [a_valid.eq(running & a_on), act.eq(Mux(a_valid, Cat(*kept), 0))]
         m.d.comb += [array.groups.eq(cmd.lg), array.act.eq(act)]
-        # The scratchpad read ports are registers too, set in cycle k-1 for cycle k (at go for cycle 0, which
-        # reads the new tile's first weight row).
-        w_en, a_en = Signal(), Signal()
-        w_addr, a_addr = Signal.like(self.w_addr), Signal.like(self.a_addr)
-        k1, phase1 = k + 1, Mux(w_phase == h - 1, 0, w_phase + 1)
-        with m.If(running & ~last):
-            m.d.sync += [w_en.eq(k1 < r_), w_addr.eq(bank_addr(cmd.w_bank, h - 1 - phase1, p.w_depth)),
-                         a_en.eq((k1 >= r_) & (k1 < r_ + cmd.steps)),
-                         a_addr.eq(bank_addr(cmd.a_bank, cmd.a_base + k1 - r_, p.a_depth))]
-        with m.Else():
-            m.d.sync += [w_en.eq(0), a_en.eq(0)]
-        with m.If(self.go):
-            m.d.sync += [w_en.eq(1), w_addr.eq(bank_addr(t.w_bank, group_rows(t.lg, "h_go") - 1, p.w_depth))]
+        # The scratchpad read ports are registers, set in cycle k-1 for cycle k (at go for cycle 0, which reads
+        # the new tile's first weight row).
+        a_en, a_addr = port("a", a_on_next, bank_addr(t.a_bank, t.a_base, p.a_depth), self.a_addr.shape())
+        w_en, w_addr = Signal(), Signal.like(self.w_addr)
+        m.d.sync += [w_en.eq(ahead & w_on & (k != r_ - 1)), w_addr.eq(bank_addr(cmd.w_bank, w_row_next, p.w_depth))]
+        with m.If(go):
+            m.d.sync += [w_en.eq(1), w_addr.eq(bank_addr(t.w_bank, h_go - 1, p.w_depth))]
         m.d.comb += [self.w_en.eq(w_en), self.w_addr.eq(w_addr), self.a_en.eq(a_en), self.a_addr.eq(a_addr)]
 
         # Output writes in the last `steps` cycles of each slot, after the fold add (the row there is read
         # fold + 2 cycles ahead and registered): slot g of group g < G runs (G-1-g)*h*chain cycles ahead of the
         # bottom group; unused slots are not written.
-        rows = cmd.steps
-
-        def out_addr(cycle):
-            return bank_addr(cmd.o_bank, cycle - (n - rows), p.o_depth)
-
-        def in_window(cycle):
-            return (cycle >= n - rows) & (cycle < n)
-
         for g in range(p.max_groups):
-            used, ahead = Signal(name=f"slot{g}_used"), Signal(range(max(2, r_ * chain)), name=f"slot{g}_ahead")
+            used, early = Signal(name=f"slot{g}_used"), Signal(range(max(2, r_ * chain)), name=f"slot{g}_early")
             m.d.comb += used.eq(g == 0)
             for lg, size in p.group_levels:
-                with m.If(cmd.lg == lg):
-                    m.d.comb += [used.eq(g < 1 << lg), ahead.eq(max(0, ((1 << lg) - 1 - g) * size * chain))]
-            # Cycle k's output-memory ports are registers, set in cycle k-1 from k's bottom-group cycle kk.
-            kk = k + 1 + ahead
-            wen, ren = Signal(name=f"slot{g}_wen"), Signal(name=f"slot{g}_ren")
-            waddr, raddr = (Signal(range(2 * p.o_depth), name=f"slot{g}_{x}addr") for x in "wr")
-            with m.If(running & ~last):
-                m.d.sync += [wen.eq(used & in_window(kk)), waddr.eq(out_addr(kk)),
-                             ren.eq(used & in_window(kk + fold + 2)), raddr.eq(out_addr(kk + fold + 2))]
-            with m.Else():  # also at go: cycle 0 of a tile neither reads nor writes the output memory
-                m.d.sync += [wen.eq(0), ren.eq(0)]
+                with m.If(t.lg == lg):
+                    m.d.comb += [used.eq(g < 1 << lg), early.eq(max(0, ((1 << lg) - 1 - g) * size * chain))]
+            # The slot writes in cycles fixed - early .. N - 1 - early and reads fold + 2 cycles before.
+            w_start, w_stop, r_start, r_stop = (Signal(n_width, name=f"slot{g}_{x}") for x in
+                                                ("w_start", "w_stop", "r_start", "r_stop"))
+            is_used = Signal(name=f"slot{g}_is_used")
+            with m.If(go):
+                m.d.sync += [is_used.eq(used), w_start.eq(fixed - 1 - early), w_stop.eq(t.steps + fixed - 1 - early),
+                             r_start.eq(fixed - fold - 3 - early), r_stop.eq(t.steps + fixed - fold - 3 - early)]
+            _, w_next = window(f"slot{g}_w_on", w_start, w_stop)
+            _, r_next = window(f"slot{g}_r_on", r_start, r_stop)
+            base = bank_addr(t.o_bank, 0, p.o_depth)
+            wen, waddr = port(f"slot{g}_w", is_used & w_next, base, range(2 * p.o_depth))
+            ren, raddr = port(f"slot{g}_r", is_used & r_next, base, range(2 * p.o_depth))
             prior = Signal(out_slot_layout(p), name=f"slot{g}_prior", reset_less=True)
             m.d.sync += prior.eq(self.o_rdata[g])
             m.d.comb += [self.o_wen[g].eq(wen), self.o_waddr[g].eq(waddr), self.o_ren[g].eq(ren),

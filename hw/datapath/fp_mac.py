@@ -5,7 +5,8 @@ canonical NaN) are documented in `nmsat.sim.fp`. Structure, for ``mults = P``:
 
 * two stages (`MUL_STAGES`) multiply all P pairs (8 x 8-bit significands, exact) and normalise the
   products, while the accumulator waits;
-* P add steps in a chain, step j adding product j (delayed j steps) to the rounded result of step j-1.
+* P add steps in a chain, step j adding product j to the rounded result of step j-1. Product j waits its
+  turn (``j * add_stages`` cycles) as the raw 32-bit product, before normalisation, in a `DelayLine`.
   One step is a classic floating-point adder with guard, round and sticky bits: align the smaller
   magnitude, add or subtract, count leading zeros, normalise, round to nearest even, flush, pack.
   Each step hands the next its result unpacked (registered fields: nothing to decode on the next
@@ -26,6 +27,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.core_params import FP_MUL_STAGES as MUL_STAGES  # multiply, then normalise the product
+from nmsat.hw.datapath.delay_line import DelayLine
 
 CANONICAL_NAN = 0x7FC00000
 ADD_STAGES = (1, 2, 3, 4, 5, 6, 7)
@@ -353,10 +355,9 @@ class FpMac(wiring.Component):
         products = []
         for j in range(self.mults):
             raw = _stage(m, True, _Product, _multiply(self.a[j], self.w[j]), f"p{j}_raw")
-            p = _stage(m, True, Operand, _product_operand(raw), f"p{j}_d0")
-            for d in range(j * self.add_stages):  # wait for step j's turn
-                p = _delay(m, p, f"p{j}_d{d + 1}")
-            products.append(p)
+            m.submodules[f"p{j}_wait"] = wait = DelayLine(_Product, j * self.add_stages)  # step j's turn
+            m.d.comb += wait.i.eq(raw)
+            products.append(_stage(m, True, Operand, _product_operand(wait.o), f"p{j}"))
         for j, p in enumerate(products):
             out, acc = add_step(m, order(acc, p), self.add_stages, f"s{j}")
         m.d.comb += [self.acc_out.eq(out), self.acc_out_op.eq(acc)]

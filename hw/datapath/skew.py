@@ -1,13 +1,15 @@
-"""Skew and de-skew registers: lane `i` of a bus delayed by a per-lane number of cycles."""
+"""Skew and de-skew delays: lane `i` of a bus delayed by a per-lane number of cycles."""
 
-from amaranth import Module, Signal
+from amaranth import Module
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
+
+from nmsat.hw.datapath.delay_line import DelayLine
 
 
 class Skew(wiring.Component):
     """``o[i](t) = i_[i](t - delay(i))`` with ``delay(i) = i * step`` (skew) or ``lanes - 1 - i`` (de-skew);
-    reset-less registers (datapath only: what they hold before the first tile is never used)."""
+    reset-less `DelayLine`s (datapath only: what they hold before the first tile is never used)."""
 
     def __init__(self, shape, lanes, reverse=False, step=1):
         self.shape, self.lanes, self.reverse, self.step = shape, lanes, reverse, step
@@ -20,10 +22,6 @@ class Skew(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         for lane in range(self.lanes):
-            value = self.i[lane]
-            for stage in range(self.delay(lane)):
-                reg = Signal(self.shape, name=f"lane{lane}_d{stage}", reset_less=True)
-                m.d.sync += reg.eq(value)
-                value = reg
-            m.d.comb += self.o[lane].eq(value)
+            m.submodules[f"lane{lane}"] = line = DelayLine(self.shape, self.delay(lane))
+            m.d.comb += [line.i.eq(self.i[lane]), self.o[lane].eq(line.o)]
         return m

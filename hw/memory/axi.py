@@ -37,3 +37,32 @@ def burst_beats(addr, remaining, bus_bytes, page_bits=12):
     to_page = (PAGE - addr[:page_bits]) >> shift
     first = Mux(remaining < to_page, remaining, to_page)
     return Mux(first < MAX_BURST, first, MAX_BURST)
+
+
+def page_cap(addr, bus_bytes):
+    """``min(beats to the next 4 KiB boundary from addr, 256)`` (at least 1): narrow arithmetic on the
+    address's offset in its page only."""
+    from amaranth import Mux
+
+    from nmsat.core_params import MAX_BURST, PAGE
+
+    shift = bus_bytes.bit_length() - 1
+    beats = PAGE >> shift  # beats in a page
+    to_page = beats - addr[shift:12]
+    return Mux(to_page > MAX_BURST, MAX_BURST, to_page) if beats > MAX_BURST else to_page
+
+
+def cap_after(addr, bus_bytes):
+    """`page_cap` at ``addr + page_cap(addr)`` beats (where a burst that `page_cap` cut off goes on), from
+    `addr`'s page offset alone: the next page's start, or 256 beats on in the same page."""
+    from amaranth import Mux
+
+    from nmsat.core_params import MAX_BURST, PAGE
+
+    shift = bus_bytes.bit_length() - 1
+    beats = PAGE >> shift
+    if beats <= MAX_BURST:
+        return beats
+    off = addr[shift:12]
+    rest = beats - MAX_BURST - off  # beats to the boundary after 256 more
+    return Mux(off >= beats - MAX_BURST, MAX_BURST, Mux(rest > MAX_BURST, MAX_BURST, rest))

@@ -8,6 +8,10 @@ piece i from ``a_addr + i * a_stride`` (row m0 + i of A) to activation row ``a_b
 bursts (split at 256 beats and 4 KiB) one per cycle while fewer than ``outstanding`` are in flight; the
 data side writes each beat into its scratchpad row slice as it arrives (``rready`` is always high).
 ``busy`` falls in the cycle after the last beat.
+
+``job`` must hold its value from ``go`` until ``busy`` falls (the loop engine changes it only at its next phase).
+Every burst's length is decided from registers: the beats left in the piece and the piece's cap at the burst's
+address (`page_cap`), which the DMA keeps for the burst in flight and for the next activation piece.
 """
 
 from amaranth import Module, Mux, Signal
@@ -16,7 +20,7 @@ from amaranth.lib.wiring import In, Out
 
 from nmsat.core_params import ADDR_WIDTH
 from nmsat.hw.control.tile_engine import bank_addr
-from nmsat.hw.memory.axi import axi_signature, burst_beats
+from nmsat.hw.memory.axi import axi_signature, cap_after, page_cap
 
 
 def load_layout(p, count_width):
@@ -38,85 +42,97 @@ class ReadDMA(wiring.Component):
         self.w_blocks = p.w_row_bits // p.bus_bits
         self.a_blocks = p.a_row_bits // p.bus_bits
         super().__init__({
-            "go": In(1), "job": In(load_layout(p, count_width)), "busy": Out(1),
+            "go": In(1), "job": In(load_layout(p, count_width)), "busy": Out(1), "busy_next": Out(1),
             "axi": Out(axi_signature(p.bus_bytes)),
             "w_addr": Out(range(2 * p.w_depth)), "w_en": Out(self.w_blocks), "w_data": Out(p.w_row_bits),
             "a_addr": Out(range(2 * p.a_depth)), "a_en": Out(self.a_blocks), "a_data": Out(p.a_row_bits),
         })
 
+    def _latched(self, m):
+        """What the job's fields decide for the whole load, latched at ``go``."""
+        p, cw, j = self.p, self.cw, self.job
+        shape = {"a_beats_m1": cw, "w_row_beats_m1": cw, "groups_m1": range(max(2, p.max_groups))}
+        held = Signal(data.StructLayout(shape))
+        with m.If(self.go):
+            m.d.sync += held.a_beats_m1.eq(j.a_beats - 1)
+            with m.Switch(j.mode):
+                for k in p.modes:
+                    with m.Case(k):
+                        m.d.sync += held.w_row_beats_m1.eq(p.w_beats(k) - 1)
+            for lg, _ in p.group_levels:
+                with m.If(j.lg == lg):
+                    m.d.sync += held.groups_m1.eq((1 << lg) - 1)
+        return held
+
     def elaborate(self, platform):
         m = Module()
-        p, axi, cw = self.p, self.axi, self.cw
-        job = Signal.like(self.job)
-        with m.If(self.go):
-            m.d.sync += job.eq(self.job)
-        w_row_beats = Signal(range(self.w_blocks + 1))
-        with m.Switch(job.mode):
-            for k in p.modes:
-                with m.Case(k):
-                    m.d.comb += w_row_beats.eq(p.w_beats(k))
+        p, axi, cw, job, go = self.p, self.axi, self.cw, self.job, self.go
+        held = self._latched(m)
+        w = job.w_beats != 0  # the load starts with the weights
+        pieces = Mux(job.a_en, job.a_pieces, 0)
+        a1 = job.a_addr + job.a_stride
 
-        # Address side: piece 0 is the weights, pieces 1.. the rows of A.
-        ar_piece, ar_addr, ar_left, ar_row = Signal(cw + 1), Signal(ADDR_WIDTH), Signal(cw), Signal(ADDR_WIDTH)
-        ar_active = Signal()
+        # Address side: the piece in flight (address, beats left - 1, its cap at that address), then the next
+        # activation piece (address, cap) and the one after it. Piece 0 is the weights, pieces 1.. the rows of A.
+        ar_addr, ar_left_m1, ar_cap = Signal(ADDR_WIDTH), Signal(cw), Signal(9)
+        row, row_cap, row2 = Signal(ADDR_WIDTH), Signal(9), Signal(ADDR_WIDTH)
+        ar_pieces, ar_active = Signal(cw + 1), Signal()  # pieces after the one in flight
         in_flight = Signal(range(p.outstanding + 1))
-        length = burst_beats(ar_addr, ar_left, p.bus_bytes)
-        m.d.comb += [axi.araddr.eq(ar_addr), axi.arlen.eq(length - 1), axi.arsize.eq(p.bus_bytes.bit_length() - 1),
+        ends = (ar_left_m1 >> 8 == 0) & (ar_left_m1[0:8] < ar_cap)  # beats left <= cap: the piece's last burst
+        length_m1 = Mux(ends, ar_left_m1[0:8], ar_cap - 1)
+        m.d.comb += [axi.araddr.eq(ar_addr), axi.arlen.eq(length_m1), axi.arsize.eq(p.bus_bytes.bit_length() - 1),
                      axi.arburst.eq(1), axi.arvalid.eq(ar_active & (in_flight < p.outstanding)),
                      axi.rready.eq(1)]
         ar_fire = axi.arvalid & axi.arready
-        r_done_burst = axi.rvalid & axi.rlast
-        m.d.sync += in_flight.eq(in_flight + ar_fire - r_done_burst)
-        pieces = Mux(job.a_en, job.a_pieces, 0) + 1
-        with m.If(ar_fire):
-            m.d.sync += [ar_addr.eq(ar_addr + (length << (p.bus_bytes.bit_length() - 1))), ar_left.eq(ar_left - length)]
-            with m.If(ar_left == length):  # the piece is done: the next row of A, or the end
-                nxt = ar_piece + 1
-                m.d.sync += [ar_piece.eq(nxt), ar_addr.eq(ar_row), ar_left.eq(job.a_beats),
-                             ar_row.eq(ar_row + job.a_stride), ar_active.eq(nxt < pieces)]
-        with m.If(self.go):
-            j = self.job
-            first_active = j.w_beats != 0
-            m.d.sync += [ar_piece.eq(Mux(first_active, 0, 1)), ar_addr.eq(Mux(first_active, j.w_addr, j.a_addr)),
-                         ar_left.eq(Mux(first_active, j.w_beats, j.a_beats)),
-                         ar_row.eq(Mux(first_active, j.a_addr, j.a_addr + j.a_stride)),
-                         ar_active.eq(first_active | (j.a_en & (j.a_pieces != 0)))]
+        m.d.sync += in_flight.eq(in_flight + ar_fire - (axi.rvalid & axi.rlast))
+        with m.If(ar_fire & ends):  # the next row of A, or the end
+            m.d.sync += [ar_addr.eq(row), ar_left_m1.eq(held.a_beats_m1), ar_cap.eq(row_cap),
+                         row.eq(row2), row_cap.eq(page_cap(row2, p.bus_bytes)), row2.eq(row2 + job.a_stride),
+                         ar_pieces.eq(ar_pieces - 1), ar_active.eq(ar_pieces != 0)]
+        with m.Elif(ar_fire):  # the piece goes on where its cap cut it
+            m.d.sync += [ar_addr.eq(ar_addr + (ar_cap << (p.bus_bytes.bit_length() - 1))),
+                         ar_left_m1.eq(ar_left_m1 - ar_cap), ar_cap.eq(cap_after(ar_addr, p.bus_bytes))]
+        with m.If(go):
+            m.d.sync += [ar_addr.eq(Mux(w, job.w_addr, job.a_addr)),
+                         ar_left_m1.eq(Mux(w, job.w_beats, job.a_beats) - 1),
+                         ar_cap.eq(page_cap(Mux(w, job.w_addr, job.a_addr), p.bus_bytes)),
+                         row.eq(Mux(w, job.a_addr, a1)), row_cap.eq(page_cap(Mux(w, job.a_addr, a1), p.bus_bytes)),
+                         row2.eq(Mux(w, a1, job.a_addr + (job.a_stride << 1))), ar_pieces.eq(pieces - ~w),
+                         ar_active.eq(w | (pieces != 0))]
 
-        # Data side: walk the same pieces beat by beat.
-        d_piece, d_beat, d_row, d_block = Signal(cw + 1), Signal(cw), Signal(cw), Signal(cw)
-        d_group, d_group_block = Signal(range(max(2, p.max_groups))), Signal(cw)
+        # Data side: walk the same pieces beat by beat; the write ports' addresses and enables are registers.
+        d_w, d_left_m1, d_pieces = Signal(), Signal(cw), Signal(cw + 1)
+        w_block, w_row = Signal(range(max(2, self.w_blocks))), Signal(range(2 * p.w_depth))
+        a_block, a_slice = Signal(range(max(2, self.a_blocks))), Signal(range(max(2, self.a_blocks)))
+        a_group, a_row = Signal(range(max(2, p.max_groups))), Signal(range(2 * p.a_depth))
         beat = axi.rvalid
-        in_w = d_piece == 0
-        m.d.comb += [
-            self.w_addr.eq(bank_addr(job.w_bank, d_row, p.w_depth)),
-            self.a_addr.eq(bank_addr(job.a_bank, job.a_base + d_row, p.a_depth)),
-            self.w_data.eq(axi.rdata.replicate(self.w_blocks)),
-            self.a_data.eq(axi.rdata.replicate(self.a_blocks)),
-        ]
+        m.d.comb += [self.w_addr.eq(w_row), self.a_addr.eq(a_row),
+                     self.w_data.eq(axi.rdata.replicate(self.w_blocks)),
+                     self.a_data.eq(axi.rdata.replicate(self.a_blocks))]
         for b in range(self.w_blocks):
-            m.d.comb += self.w_en[b].eq(beat & in_w & (d_block == b))
+            m.d.comb += self.w_en[b].eq(beat & d_w & (w_block == b))
         for b in range(self.a_blocks):
-            m.d.comb += self.a_en[b].eq(beat & ~in_w & (d_group_block + d_block == b))
-        last_piece = d_piece == pieces - 1
+            m.d.comb += self.a_en[b].eq(beat & ~d_w & (a_block == b))
+        piece_end = d_left_m1 == 0
         with m.If(beat):
-            m.d.sync += [d_beat.eq(d_beat + 1), d_block.eq(d_block + 1)]
-            with m.If(in_w):
-                with m.If(d_block == w_row_beats - 1):
-                    m.d.sync += [d_block.eq(0), d_row.eq(d_row + 1)]
-                with m.If(d_beat == job.w_beats - 1):  # weights done: activation pieces from row 0
-                    m.d.sync += [d_piece.eq(1), d_beat.eq(0), d_block.eq(0), d_row.eq(0), d_group.eq(0),
-                                 d_group_block.eq(0), self.busy.eq(~last_piece)]
-            with m.Elif(d_beat == job.a_beats - 1):  # an activation piece done: next group slice or row
-                m.d.sync += [d_piece.eq(d_piece + 1), d_beat.eq(0), d_block.eq(0), self.busy.eq(~last_piece)]
-                last_group = Signal()
-                m.d.comb += last_group.eq(d_group == (1 << job.lg) - 1)
-                with m.If(last_group):
-                    m.d.sync += [d_group.eq(0), d_group_block.eq(0), d_row.eq(d_row + 1)]
-                with m.Else():
-                    m.d.sync += [d_group.eq(d_group + 1), d_group_block.eq(d_group_block + job.a_group_beats)]
-        with m.If(self.go):
-            j = self.job
-            w_first = j.w_beats != 0
-            m.d.sync += [d_piece.eq(Mux(w_first, 0, 1)), d_beat.eq(0), d_row.eq(0), d_block.eq(0), d_group.eq(0),
-                         d_group_block.eq(0), self.busy.eq(w_first | (j.a_en & (j.a_pieces != 0)))]
+            m.d.sync += d_left_m1.eq(d_left_m1 - 1)
+            with m.If(d_w):
+                m.d.sync += w_block.eq(w_block + 1)
+                with m.If(w_block == held.w_row_beats_m1):
+                    m.d.sync += [w_block.eq(0), w_row.eq(w_row + 1)]
+            with m.Else():
+                m.d.sync += a_block.eq(a_block + 1)
+            with m.If(piece_end):  # the weights or an activation piece done: the next group slice or row
+                m.d.sync += [d_w.eq(0), d_left_m1.eq(held.a_beats_m1), d_pieces.eq(d_pieces - 1)]
+                with m.If(~d_w & (a_group == held.groups_m1)):
+                    m.d.sync += [a_group.eq(0), a_slice.eq(0), a_block.eq(0), a_row.eq(a_row + 1)]
+                with m.Elif(~d_w):
+                    nxt = a_slice + job.a_group_beats
+                    m.d.sync += [a_group.eq(a_group + 1), a_slice.eq(nxt), a_block.eq(nxt)]
+        with m.If(go):
+            m.d.sync += [d_w.eq(w), d_left_m1.eq(Mux(w, job.w_beats, job.a_beats) - 1), d_pieces.eq(pieces - ~w),
+                         w_block.eq(0), w_row.eq(bank_addr(job.w_bank, 0, p.w_depth)), a_block.eq(0), a_slice.eq(0),
+                         a_group.eq(0), a_row.eq(bank_addr(job.a_bank, job.a_base, p.a_depth))]
+        m.d.comb += self.busy_next.eq(Mux(go, w | (pieces != 0), Mux(beat & piece_end, d_pieces != 0, self.busy)))
+        m.d.sync += self.busy.eq(self.busy_next)
         return m

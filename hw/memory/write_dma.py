@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 from nmsat.core_params import ADDR_WIDTH
 from nmsat.hw.control.tile_engine import bank_addr
 from nmsat.hw.layouts import out_slot_layout
-from nmsat.hw.memory.axi import axi_signature, burst_beats
+from nmsat.hw.memory.axi import axi_signature, cap_after, page_cap
 
 
 def store_layout(p, count_width):
@@ -32,7 +32,8 @@ class WriteDMA(wiring.Component):
         self.p, self.cw = params, count_width
         p = params
         super().__init__({
-            "go": In(1), "job": In(store_layout(p, count_width)), "busy": Out(1), "pending": Out(1),
+            "go": In(1), "job": In(store_layout(p, count_width)), "busy": Out(1), "busy_next": Out(1),
+            "pending": Out(1),
             "axi": Out(axi_signature(p.bus_bytes)),
             "o_addr": Out(range(2 * p.o_depth)),
             "o_data": In(data.ArrayLayout(out_slot_layout(p), p.max_groups)),
@@ -40,26 +41,29 @@ class WriteDMA(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        p, axi, cw = self.p, self.axi, self.cw
+        p, axi, cw, j = self.p, self.axi, self.cw, self.job
         bus, shift = p.bus_bits, p.bus_bytes.bit_length() - 1
-        job = Signal.like(self.job)
-        piece, beat, left, addr, row_addr = Signal(cw), Signal(cw), Signal(cw), Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
+        groups = range(max(2, p.max_groups))
+        # The piece being sent: its beat, beats left, address and that address's `page_cap`; its group and
+        # output row; the next piece's address (with its cap) and the pieces after this one.
+        beat, left, addr, cap = Signal(range(max(2, p.y_beats))), Signal(range(p.y_beats + 1)), Signal(ADDR_WIDTH), \
+            Signal(9)
+        group, groups_m1, row = Signal(groups), Signal(groups), Signal(range(2 * p.o_depth))
+        row_addr, row_cap, stride = Signal(ADDR_WIDTH), Signal(9), Signal(ADDR_WIDTH)
+        pieces_left, cols = Signal(cw), Signal(range(p.cols + 1))
         aw_sent, sending = Signal(), Signal()
         responses = Signal(range(2 * (p.write_latency + 4)))
 
-        group = piece & ((1 << job.lg) - 1)
         slot = Signal(out_slot_layout(p))
         m.d.comb += slot.eq(self.o_data[0])
         for g in range(1, p.max_groups):
             with m.If(group == g):
                 m.d.comb += slot.eq(self.o_data[g])
         per_beat = bus // p.acc_width
-        beats = Signal(range(max(2, p.y_beats)))
-        m.d.comb += beats.eq(beat)
         strobes = []
-        for j in range(per_beat):
-            col = Cat(Const(j, range(per_beat)), beats) if per_beat > 1 else beats  # beat * per_beat + j
-            strobes.append((col < job.cols).replicate(p.acc_width // 8))
+        for i in range(per_beat):
+            col = Cat(Const(i, range(per_beat)), beat) if per_beat > 1 else beat  # beat * per_beat + i
+            strobes.append((col < cols).replicate(p.acc_width // 8))
         words = [slot.as_value()[b * bus:(b + 1) * bus] for b in range(p.y_beats)]
         data_beat = Signal(bus)
         m.d.comb += data_beat.eq(words[0])
@@ -67,8 +71,8 @@ class WriteDMA(wiring.Component):
             with m.If(beat == b):
                 m.d.comb += data_beat.eq(words[b])
 
-        length = burst_beats(addr, left, p.bus_bytes)
-        burst_end = Signal(cw)  # beat (within the piece) that ends the current burst
+        length = Mux(left <= cap, left, cap)
+        burst_end = Signal.like(beat)  # beat (within the piece) that ends the current burst
         m.d.comb += [
             axi.awaddr.eq(addr), axi.awlen.eq(length - 1), axi.awsize.eq(shift), axi.awburst.eq(1),
             axi.awvalid.eq(sending & ~aw_sent),
@@ -80,30 +84,36 @@ class WriteDMA(wiring.Component):
         m.d.comb += self.pending.eq(self.busy | (responses != 0))
         with m.If(aw_fire):
             m.d.sync += [aw_sent.eq(1), burst_end.eq(beat + length - 1), addr.eq(addr + (length << shift)),
-                         left.eq(left - length)]
+                         left.eq(left - length), cap.eq(cap_after(addr, p.bus_bytes))]
         piece_done = w_fire & (beat == p.y_beats - 1)
-        next_piece = piece + 1
-        more = next_piece < job.pieces
+        more = pieces_left != 0
+        next_row = Mux(group == groups_m1, row + 1, row)
         # The slot row for a piece is read one cycle before its first beat; the read port then keeps reading
         # that row, so its data register needs no enable (an enable from `go` would fan out to every bit).
         held = Signal.like(self.o_addr)
-        m.d.comb += self.o_addr.eq(Mux(self.go, bank_addr(self.job.o_bank, 0, p.o_depth),
-                                       Mux(piece_done & more, bank_addr(job.o_bank, next_piece >> job.lg, p.o_depth),
-                                           held)))
+        m.d.comb += self.o_addr.eq(Mux(self.go, bank_addr(j.o_bank, 0, p.o_depth),
+                                       Mux(piece_done & more, next_row, held)))
         m.d.sync += held.eq(self.o_addr)
         with m.If(w_fire):
             m.d.sync += beat.eq(beat + 1)
             with m.If(axi.wlast):
                 m.d.sync += aw_sent.eq(0)
         with m.If(piece_done):
-            m.d.sync += [piece.eq(next_piece), beat.eq(0), addr.eq(row_addr), left.eq(p.y_beats),
-                         row_addr.eq(row_addr + job.y_stride), sending.eq(0), aw_sent.eq(0)]
+            m.d.sync += [beat.eq(0), addr.eq(row_addr), cap.eq(row_cap), left.eq(p.y_beats),
+                         row_addr.eq(row_addr + stride), row_cap.eq(page_cap(row_addr + stride, p.bus_bytes)),
+                         pieces_left.eq(pieces_left - 1), group.eq(Mux(group == groups_m1, 0, group + 1)),
+                         row.eq(next_row), sending.eq(0), aw_sent.eq(0)]
             with m.If(more):
                 m.d.sync += sending.eq(1)
-            with m.Else():
-                m.d.sync += self.busy.eq(0)
         with m.If(self.go):
-            j = self.job
-            m.d.sync += [job.eq(j), piece.eq(0), beat.eq(0), addr.eq(j.y_addr), left.eq(p.y_beats),
-                         row_addr.eq(j.y_addr + j.y_stride), aw_sent.eq(0), sending.eq(1), self.busy.eq(1)]
+            second = j.y_addr + j.y_stride
+            m.d.sync += [beat.eq(0), addr.eq(j.y_addr), cap.eq(page_cap(j.y_addr, p.bus_bytes)), left.eq(p.y_beats),
+                         row_addr.eq(second), row_cap.eq(page_cap(second, p.bus_bytes)), pieces_left.eq(j.pieces - 1),
+                         group.eq(0), row.eq(bank_addr(j.o_bank, 0, p.o_depth)), stride.eq(j.y_stride),
+                         cols.eq(Mux(j.cols >= p.cols, p.cols, j.cols)), aw_sent.eq(0), sending.eq(1)]
+            for lg, _ in p.group_levels:
+                with m.If(j.lg == lg):
+                    m.d.sync += groups_m1.eq((1 << lg) - 1)
+        m.d.comb += self.busy_next.eq(self.go | (self.busy & ~(piece_done & ~more)))
+        m.d.sync += self.busy.eq(self.busy_next)
         return m

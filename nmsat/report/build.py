@@ -32,12 +32,13 @@ def _clock_note(cfg):
 
 
 def _core_clock_note():
-    core = collect.core_fmax()
-    if not core:
+    cores = [(arith, c) for arith in ("int", "bf16") if (c := collect.core_fmax(arith))]
+    if not cores:
         return ""
-    return (f" The PE's Fmax is an upper bound for a core's clock: the whole `{core['config']}` core, placed and "
-            f"routed (`{core['file']}`, {core['seeds']} seed), closes at {core['dense']:g} MHz dense-only and "
-            f"{core['nm']:g} MHz with N:M (its N:M critical path: `{core['path']}`).")
+    return " The PE's Fmax is an upper bound for a core's clock." + "".join(
+        f" The whole {arith} `{c['config']}` core, placed and routed (`{c['file']}`, {c['seeds']} seed), closes at "
+        f"{c['dense']:g} MHz dense-only and {c['nm']:g} MHz with N:M (its N:M critical path: `{c['path']}`)."
+        for arith, c in cores)
 
 
 def _pe_clock_note(cfg):

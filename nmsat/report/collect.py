@@ -239,13 +239,13 @@ def pe_fmax(cfg, arith):
     return t if t and t["config"] == cfg.name else None
 
 
-CORE_TIMING_RESULTS = "benchmarks/results/timing_core_int.json"  # the whole hw-small core (bench_timing.py)
+CORE_TIMING_RESULTS = "benchmarks/results/timing_core_{arith}.json"  # whole cores that fit an ECP5-85
 
 
-def core_fmax():
-    """Place-and-route of the whole core that `benchmarks/bench_timing.py` times (hw-small: the 32x32 core
-    does not fit an ECP5-85): `_timing`'s fields, or None."""
-    return _timing(CORE_TIMING_RESULTS)
+def core_fmax(arith):
+    """Place-and-route of the whole core that `benchmarks/bench_timing.py` times in `arith` (hw-small in int,
+    ecp5-bf16 in bf16: the 32x32 core does not fit an ECP5-85): `_timing`'s fields, or None."""
+    return _timing(CORE_TIMING_RESULTS.format(arith=arith))
 
 
 def arithmetic_rows(cfg, models=SPEEDUP_MODELS, pattern=ARITHMETIC_PATTERN, batch=32):

@@ -35,6 +35,7 @@ def test_recorded_pe_gives_the_time_at_its_fmax(cache):
     measured_clock.record(cfg, _report(cfg, "pe", 120.0, 100.0))
     sparse = measured_clock.clock_line(cfg, 1_000_000, sparse=True)
     assert "closes at 100 MHz" in sparse and "missed" in sparse and "10.000 ms at 100 MHz" in sparse
+    assert f"static energy {cfg.energy.static_mw * 0.01:.3f} mJ at that clock" in sparse
     assert "an upper bound" in sparse
     assert "closes at 120 MHz" in measured_clock.clock_line(cfg, 1_000_000, sparse=False)
 

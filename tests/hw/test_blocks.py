@@ -7,6 +7,7 @@ from amaranth.sim import Simulator
 
 from nmsat.config import load_config
 from nmsat.core_params import core_params
+from nmsat.hw.datapath.delay_line import RAM_MIN_CYCLES, DelayLine
 from nmsat.hw.datapath.mac import Mac
 from nmsat.hw.datapath.nmmux import NMMux
 from nmsat.hw.datapath.pe import PE
@@ -79,9 +80,25 @@ def test_mux_selects_the_kept_positions(pattern):
     _run(dut, bench, clock=False)
 
 
-@pytest.mark.parametrize("reverse", [False, True])
-def test_skew_delays_each_lane(reverse):
-    dut = Skew(signed(P.data_width), 4, reverse=reverse)
+@pytest.mark.parametrize("cycles", [1, RAM_MIN_CYCLES - 1, RAM_MIN_CYCLES, 7, 21])
+def test_delay_line_delays_by_its_cycles(cycles):
+    """Registers below RAM_MIN_CYCLES, a LUT-RAM ring plus a register from it on: the same delay."""
+    dut = DelayLine(signed(12), cycles)
+    stream = _ints(np.random.default_rng(cycles), 3 * cycles + 20, 12)
+
+    async def bench(ctx):
+        for t, value in enumerate(stream):
+            ctx.set(dut.i, int(value))
+            if t >= cycles:
+                assert ctx.get(dut.o) == stream[t - cycles], t
+            await ctx.tick()
+
+    _run(dut, bench)
+
+
+@pytest.mark.parametrize(("reverse", "step"), [(False, 1), (True, 1), (False, 7)])
+def test_skew_delays_each_lane(reverse, step):
+    dut = Skew(signed(P.data_width), 4, reverse=reverse, step=step)
     rng = np.random.default_rng(2)
     stream = _ints(rng, (30, 4))
 
