@@ -130,26 +130,33 @@ class LoopEngine(wiring.Component):
         with m.If(go):
             m.d.sync += [cur_store.eq(nxt_store), nxt_tile.eq(tile), nxt_store.eq(store), nxt_stores.eq(kf_last),
                          load_job.eq(load)]
+        # What the next step does is decided from the walker's registers in the cycle before it: they change only
+        # at a step or a latch, and a step never follows either in the next cycle (go is a cycle after the latch at
+        # the earliest and steps one cycle after go; phases are never in consecutive cycles). So each walker
+        # register is enabled by `step` and one flag register, and loads a value that has no compare in it.
+        kf_one, nb_one, mc_one, nb_wrap, nb_adv, mc_adv = (Signal(name=n) for n in (
+            "kf_one", "nb_one", "mc_one", "nb_wrap", "nb_adv", "mc_adv"))
+        m.d.sync += [kf_one.eq(kf_left == 1), nb_one.eq(nb_left == 1), mc_one.eq(mc_left == 1),
+                     nb_wrap.eq(kf_last & nb_last), nb_adv.eq(kf_last & ~nb_last),
+                     mc_adv.eq(kf_last & nb_last & ~mc_last)]
         with m.If(step):  # step the walker
             m.d.sync += t_par.eq(~t_par)
             with m.If(kf_last):
                 m.d.sync += [kf_left.eq(d.k_folds - 1), kf_last.eq(one_fold), kf_first.eq(1), a_fold_off.eq(0),
                              b_fold_off.eq(0), a_base_row.eq(0), o_par.eq(~o_par)]
-                with m.If(nb_last):
-                    m.d.sync += [nb_left.eq(d.n_blocks - 1), nb_last.eq(one_block), nb_first.eq(1),
-                                 b_nb_addr.eq(d.b_base), y_nb_off.eq(0)]
-                    with m.If(~mc_last):
-                        m.d.sync += [mc_left.eq(mc_left - 1), mc_last.eq(mc_left == 1), mc_odd.eq(~mc_odd),
-                                     a_chunk_addr.eq(a_chunk_addr + d.a_chunk),
-                                     y_chunk_addr.eq(y_chunk_addr + d.y_chunk)]
-                with m.Else():
-                    m.d.sync += [nb_left.eq(nb_left - 1), nb_last.eq(nb_left == 1), nb_first.eq(0),
-                                 b_nb_addr.eq(b_nb_addr + d.b_stride),
-                                 y_nb_off.eq(y_nb_off + p.cols * p.acc_width // 8)]
             with m.Else():
-                m.d.sync += [kf_left.eq(kf_left - 1), kf_last.eq(kf_left == 1), kf_first.eq(0),
+                m.d.sync += [kf_left.eq(kf_left - 1), kf_last.eq(kf_one), kf_first.eq(0),
                              a_fold_off.eq(a_fold_off + d.a_fold), b_fold_off.eq(b_fold_off + d.b_fold),
                              a_base_row.eq(a_base_row + steps)]
+        with m.If(step & nb_wrap):
+            m.d.sync += [nb_left.eq(d.n_blocks - 1), nb_last.eq(one_block), nb_first.eq(1), b_nb_addr.eq(d.b_base),
+                         y_nb_off.eq(0)]
+        with m.If(step & nb_adv):
+            m.d.sync += [nb_left.eq(nb_left - 1), nb_last.eq(nb_one), nb_first.eq(0),
+                         b_nb_addr.eq(b_nb_addr + d.b_stride), y_nb_off.eq(y_nb_off + p.cols * p.acc_width // 8)]
+        with m.If(step & mc_adv):
+            m.d.sync += [mc_left.eq(mc_left - 1), mc_last.eq(mc_one), mc_odd.eq(~mc_odd),
+                         a_chunk_addr.eq(a_chunk_addr + d.a_chunk), y_chunk_addr.eq(y_chunk_addr + d.y_chunk)]
 
         with m.If(latch):
             x = self.desc.payload

@@ -152,8 +152,8 @@ class TileEngine(wiring.Component):
 
         # Weights: weight row h-1-(k mod h) read in cycle k < R, out of the scratchpad in k+1, a registered word
         # per column in k+2. `w_row` counts the row down, from h-1 at go.
-        h_m1, w_rows = Signal(range(r_)), Signal(range(r_ + 1))
-        w_row, w_on = Signal(range(r_)), Signal()
+        h_m1, w_rows = Signal(range(max(2, r_))), Signal(range(r_ + 1))
+        w_row, w_on = Signal(range(max(2, r_))), Signal()
         w_row_next = Mux(w_row == 0, h_m1, w_row - 1)
         h_go = group_rows(t.lg, "h_go")
         with m.If(running):
