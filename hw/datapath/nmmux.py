@@ -6,7 +6,7 @@ keeps its weights; `NMMux` is then a plain multiplexer of the window by those ke
 mode nor the indices are on the activation path.
 """
 
-from amaranth import Array, Module, signed, unsigned
+from amaranth import Cat, Module, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -71,6 +71,7 @@ class NMMux(wiring.Component):
             elems = candidates(self.p, j)
             if len(elems) == 1:
                 m.d.comb += self.sel[j].eq(self.act[j])
-            else:
-                m.d.comb += self.sel[j].eq(Array(self.act[e] for e in elems)[self.pos[j]])
+            else:  # a shift of the candidates, not a case per position: a balanced tree of 2:1 muxes
+                window = Cat(*(self.act[e] for e in elems))
+                m.d.comb += self.sel[j].eq(window.word_select(self.pos[j], self.p.data_width))
         return m
