@@ -8,12 +8,14 @@ core can fit the LFE5U-85F: its 83,640 logic cells (LUT4 positions) must hold th
 nextpnr's packing adds feed-through LUTs (10-18% more in the cores and PEs placed so far; the 4x4
 hw-small-bf16 core, 82,461 by this count, packed into 91,509), so a core is said to fit only within 90%
 of the device. A bf16 core takes about 15 minutes of synthesis on
-this 2-core machine. Writes ``benchmarks/results/area_core_ecp5.json`` atomically.
+this 2-core machine. Writes ``benchmarks/results/area_core_ecp5.json`` atomically; the rows of configs not
+given to ``--configs`` are kept from that file as they were, each with the commit it was measured at.
 """
 
 import argparse
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -37,7 +39,11 @@ def main():
     from nmsat.hw.flow.area import classify
     from nmsat.hw.flow.timing import designs, synthesize_block
 
-    out = {"device": "LFE5U-85F", "capacity": ECP5_85, "configs": {}}
+    path = RESULTS / "area_core_ecp5.json"
+    kept = json.loads(path.read_text())["configs"] if path.exists() else {}
+    out = {"device": "LFE5U-85F", "capacity": ECP5_85, "configs": kept}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            check=False, cwd=RESULTS).stdout.strip() or None
     for name in args.configs.split(","):
         cfg = load_config(name)
         row = {}
@@ -55,9 +61,10 @@ def main():
             d, n = row["dense"]["utilisation"], row["nm"]["utilisation"]
             row["nm_overhead_pct"] = {k: round(100 * (n[k] - d[k]) / d[k], 1) for k in ("lut", "ff") if d[k]}
             print(name, "N:M overhead %", row["nm_overhead_pct"], flush=True)
+        row["commit"] = commit
         out["configs"][name] = row
     out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
-    atomic.write_text(RESULTS / "area_core_ecp5.json", json.dumps(out, indent=2) + "\n")
+    atomic.write_text(path, json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

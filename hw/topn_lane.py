@@ -69,7 +69,6 @@ class TopNLane(wiring.Component):
             take_x = append | (shift & last_used)
             take_next = shift if i < n - 1 else 0
             nxt_next = (val[i + 1], idx[i + 1]) if i < n - 1 else (val[i], idx[i])
-            # Plain multiplexers, not If/Else: Icarus loops forever on these as always_comb processes.
             m.d.comb += [nxt_val[i].eq(Mux(take_x, self.x, Mux(take_next, nxt_next[0], val[i]))),
                          nxt_idx[i].eq(Mux(take_x, self.pos, Mux(take_next, nxt_next[1], idx[i]))),
                          nxt_ok[i].eq(take_x | cur_ok[i])]

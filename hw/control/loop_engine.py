@@ -61,9 +61,11 @@ class LoopEngine(wiring.Component):
         p, cw = self.p, COUNT_WIDTH
         d = Signal.like(self.desc.payload)
         more, t_par, o_par = Signal(), Signal(), Signal()
-        a_chunk_addr, a_fold_off = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
-        b_nb_addr, b_fold_off = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
-        y_chunk_addr, y_nb_off = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
+        # The walker keeps each operand's address at its counters (a_addr: the chunk's A at this fold; b_addr: the
+        # n block's B at this fold; y_addr: the chunk's Y at this n block) and the bases it restarts from.
+        a_chunk_addr, a_addr = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
+        b_nb_addr, b_addr = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
+        y_chunk_addr, y_addr = Signal(ADDR_WIDTH), Signal(ADDR_WIDTH)
         a_base_row = Signal(cw)
         # The walker's counters count down to 0; whether each is at its last (or first) value is a register, set
         # at the step before: no arithmetic on the descriptor between the walker's registers.
@@ -86,12 +88,12 @@ class LoopEngine(wiring.Component):
             tile.a_bank.eq(a_bank), tile.a_base.eq(a_base), tile.w_bank.eq(t_par),
             tile.w_rows.eq(Mux(kf_last, d.w_rows_last, d.w_rows_full)), tile.o_bank.eq(o_par),
             tile.k_elems.eq(Mux(kf_last, d.k_last, (1 << cw) - 1)),
-            load.w_addr.eq(b_nb_addr + b_fold_off), load.w_beats.eq(Mux(kf_last, d.w_beats_last, d.w_beats_full)),
-            load.w_bank.eq(t_par), load.a_en.eq(~d.resident | nb_first), load.a_addr.eq(a_chunk_addr + a_fold_off),
+            load.w_addr.eq(b_addr), load.w_beats.eq(Mux(kf_last, d.w_beats_last, d.w_beats_full)),
+            load.w_bank.eq(t_par), load.a_en.eq(~d.resident | nb_first), load.a_addr.eq(a_addr),
             load.a_stride.eq(d.a_stride), load.a_pieces.eq(rows),
             load.a_beats.eq(Mux(kf_last, d.a_beats_last, d.a_beats_full)), load.a_bank.eq(a_bank),
             load.a_base.eq(a_base), load.lg.eq(d.lg), load.a_group_beats.eq(d.a_group_beats), load.mode.eq(d.mode),
-            store.o_bank.eq(o_par), store.y_addr.eq(y_chunk_addr + y_nb_off), store.y_stride.eq(d.y_stride),
+            store.o_bank.eq(o_par), store.y_addr.eq(y_addr), store.y_stride.eq(d.y_stride),
             store.pieces.eq(rows), store.cols.eq(Mux(nb_last, d.last_cols, p.cols)), store.lg.eq(d.lg),
         ]
 
@@ -130,26 +132,36 @@ class LoopEngine(wiring.Component):
         with m.If(go):
             m.d.sync += [cur_store.eq(nxt_store), nxt_tile.eq(tile), nxt_store.eq(store), nxt_stores.eq(kf_last),
                          load_job.eq(load)]
+        # What the next step does is decided from the walker's registers in the cycle before it: they change only
+        # at a step or a latch, and a step never follows either in the next cycle (go is a cycle after the latch at
+        # the earliest and steps one cycle after go; phases are never in consecutive cycles). So each walker
+        # register is enabled by `step` and one flag register, and loads a value that has no compare in it.
+        kf_one, nb_one, mc_one, nb_wrap, nb_adv, mc_adv = (Signal(name=n) for n in (
+            "kf_one", "nb_one", "mc_one", "nb_wrap", "nb_adv", "mc_adv"))
+        m.d.sync += [kf_one.eq(kf_left == 1), nb_one.eq(nb_left == 1), mc_one.eq(mc_left == 1),
+                     nb_wrap.eq(kf_last & nb_last), nb_adv.eq(kf_last & ~nb_last),
+                     mc_adv.eq(kf_last & nb_last & ~mc_last)]
+        b_nb_next, a_chunk_next = b_nb_addr + d.b_stride, a_chunk_addr + d.a_chunk
+        y_chunk_next = y_chunk_addr + d.y_chunk
         with m.If(step):  # step the walker
             m.d.sync += t_par.eq(~t_par)
             with m.If(kf_last):
-                m.d.sync += [kf_left.eq(d.k_folds - 1), kf_last.eq(one_fold), kf_first.eq(1), a_fold_off.eq(0),
-                             b_fold_off.eq(0), a_base_row.eq(0), o_par.eq(~o_par)]
-                with m.If(nb_last):
-                    m.d.sync += [nb_left.eq(d.n_blocks - 1), nb_last.eq(one_block), nb_first.eq(1),
-                                 b_nb_addr.eq(d.b_base), y_nb_off.eq(0)]
-                    with m.If(~mc_last):
-                        m.d.sync += [mc_left.eq(mc_left - 1), mc_last.eq(mc_left == 1), mc_odd.eq(~mc_odd),
-                                     a_chunk_addr.eq(a_chunk_addr + d.a_chunk),
-                                     y_chunk_addr.eq(y_chunk_addr + d.y_chunk)]
-                with m.Else():
-                    m.d.sync += [nb_left.eq(nb_left - 1), nb_last.eq(nb_left == 1), nb_first.eq(0),
-                                 b_nb_addr.eq(b_nb_addr + d.b_stride),
-                                 y_nb_off.eq(y_nb_off + p.cols * p.acc_width // 8)]
+                m.d.sync += [kf_left.eq(d.k_folds - 1), kf_last.eq(one_fold), kf_first.eq(1), a_addr.eq(a_chunk_addr),
+                             a_base_row.eq(0), o_par.eq(~o_par)]
             with m.Else():
-                m.d.sync += [kf_left.eq(kf_left - 1), kf_last.eq(kf_left == 1), kf_first.eq(0),
-                             a_fold_off.eq(a_fold_off + d.a_fold), b_fold_off.eq(b_fold_off + d.b_fold),
+                m.d.sync += [kf_left.eq(kf_left - 1), kf_last.eq(kf_one), kf_first.eq(0),
+                             a_addr.eq(a_addr + d.a_fold), b_addr.eq(b_addr + d.b_fold),
                              a_base_row.eq(a_base_row + steps)]
+        with m.If(step & nb_wrap):
+            m.d.sync += [nb_left.eq(d.n_blocks - 1), nb_last.eq(one_block), nb_first.eq(1), b_nb_addr.eq(d.b_base),
+                         b_addr.eq(d.b_base), y_addr.eq(y_chunk_addr)]
+        with m.If(step & nb_adv):
+            m.d.sync += [nb_left.eq(nb_left - 1), nb_last.eq(nb_one), nb_first.eq(0),
+                         b_nb_addr.eq(b_nb_next), b_addr.eq(b_nb_next), y_addr.eq(y_addr + p.cols * p.acc_width // 8)]
+        with m.If(step & mc_adv):
+            m.d.sync += [mc_left.eq(mc_left - 1), mc_last.eq(mc_one), mc_odd.eq(~mc_odd),
+                         a_chunk_addr.eq(a_chunk_next), a_addr.eq(a_chunk_next), y_chunk_addr.eq(y_chunk_next),
+                         y_addr.eq(y_chunk_next)]
 
         with m.If(latch):
             x = self.desc.payload
@@ -160,8 +172,8 @@ class LoopEngine(wiring.Component):
                          one_fold.eq(x.k_folds == 1), one_block.eq(x.n_blocks == 1), kf_first.eq(1),
                          nb_first.eq(1), mc_odd.eq(0), steps_full.eq((x.chunk_rows + g) >> x.lg),
                          steps_last.eq((x.last_rows + g) >> x.lg),
-                         a_chunk_addr.eq(x.a_base), a_fold_off.eq(0), b_nb_addr.eq(x.b_base),
-                         b_fold_off.eq(0), y_chunk_addr.eq(x.y_base), y_nb_off.eq(0), a_base_row.eq(0)]
+                         a_chunk_addr.eq(x.a_base), a_addr.eq(x.a_base), b_nb_addr.eq(x.b_base), b_addr.eq(x.b_base),
+                         y_chunk_addr.eq(x.y_base), y_addr.eq(x.y_base), a_base_row.eq(0)]
         with m.If(run & ready & ~work):
             m.d.sync += finish.eq(1)
         with m.If(finish & ~self.store_pending):

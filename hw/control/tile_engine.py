@@ -152,8 +152,8 @@ class TileEngine(wiring.Component):
 
         # Weights: weight row h-1-(k mod h) read in cycle k < R, out of the scratchpad in k+1, a registered word
         # per column in k+2. `w_row` counts the row down, from h-1 at go.
-        h_m1, w_rows = Signal(range(r_)), Signal(range(r_ + 1))
-        w_row, w_on = Signal(range(r_)), Signal()
+        h_m1, w_rows = Signal(range(max(2, r_))), Signal(range(r_ + 1))
+        w_row, w_on = Signal(range(max(2, r_))), Signal()
         w_row_next = Mux(w_row == 0, h_m1, w_row - 1)
         h_go = group_rows(t.lg, "h_go")
         with m.If(running):
@@ -222,12 +222,13 @@ class TileEngine(wiring.Component):
             base = bank_addr(t.o_bank, 0, p.o_depth)
             wen, waddr = port(f"slot{g}_w", is_used & w_next, base, range(2 * p.o_depth))
             ren, raddr = port(f"slot{g}_r", is_used & r_next, base, range(2 * p.o_depth))
+            # The row read back, or 0 when the tile does not accumulate: the choice is made into the register.
             prior = Signal(out_slot_layout(p), name=f"slot{g}_prior", reset_less=True)
-            m.d.sync += prior.eq(self.o_rdata[g])
+            m.d.sync += prior.eq(Mux(cmd.accumulate, self.o_rdata[g], 0))
             m.d.comb += [self.o_wen[g].eq(wen), self.o_waddr[g].eq(waddr), self.o_ren[g].eq(ren),
                          self.o_raddr[g].eq(raddr)]
             for c in range(c_):
-                old = Mux(cmd.accumulate, prior[c], 0)
+                old = prior[c]
                 if fold:
                     m.submodules[f"fold{g}_{c}"] = add = Fp32Add(fold)
                     m.d.comb += [add.a.eq(array.out[g][c]), add.b.eq(old), self.o_wdata[g][c].eq(add.out)]

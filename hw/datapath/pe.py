@@ -6,8 +6,8 @@ from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.fp_dot import FpDotAcc
 from nmsat.hw.datapath.mac import Mac
-from nmsat.hw.datapath.nmmux import NMMux
-from nmsat.hw.layouts import act_layout, weight_layout, weight_word_layout
+from nmsat.hw.datapath.nmmux import NMMux, NMPick, pos_width
+from nmsat.hw.layouts import act_layout, weight_word_layout
 
 
 class PE(wiring.Component):
@@ -15,7 +15,8 @@ class PE(wiring.Component):
 
     Weights: the word on ``w_in`` moves on to ``w_out`` every cycle with ``hops - 1``; a valid word arriving
     with ``hops == 0`` is kept (weights, mode, ``top``). Activations: ``act_in`` moves on to ``act_out``
-    every cycle. A window on ``act_in`` in cycle X is selected by the kept indices and mode (registered, X+1)
+    every cycle. A window on ``act_in`` in cycle X is selected by the kept positions (`NMPick` of the kept
+word's indices and mode) (registered, X+1)
     and goes through the MAC (`Mac`: products X+2, their sum X+3; `FpDotAcc` for bf16), which in cycle
     X + `front` reads ``psum_in`` and puts ``dot + (0 if top else psum_in)`` on ``psum_out`` `chain` cycles
     later. The PE below reads that partial sum `chain` cycles after this one did, so its window arrives `chain`
@@ -45,11 +46,17 @@ class PE(wiring.Component):
             mac = Mac(p.mults, p.data_width, p.acc_width)
         assert (1 + mac.stages, mac.chain) == (self.front, self.chain), "the MAC's timing is not ws_pipeline's"
         m.submodules.mac = mac
-        held = Signal(weight_layout(p), reset_less=True)
-        mode = Signal(p.mode_width, reset_less=True)
+        held = Signal.like(self.w_in.w.val, reset_less=True)
         top = Signal(reset_less=True)
-        with m.If(self.w_in.valid & (self.w_in.hops == 0)):
-            m.d.sync += [held.eq(self.w_in.w), mode.eq(self.w_in.mode), top.eq(self.w_in.top)]
+        keep = self.w_in.valid & (self.w_in.hops == 0)
+        with m.If(keep):
+            m.d.sync += [held.eq(self.w_in.w.val), top.eq(self.w_in.top)]
+        if pos_width(p):  # the kept word's mode and indices, as each multiplier's position in the window
+            m.submodules.pick = pick = NMPick(p)
+            pos = Signal.like(pick.pos, reset_less=True)
+            m.d.comb += [pick.mode.eq(self.w_in.mode), pick.idx.eq(self.w_in.w.idx), mux.pos.eq(pos)]
+            with m.If(keep):
+                m.d.sync += pos.eq(pick.pos)
         w_next = Signal.like(self.w_in, reset_less=True)
         valid = Signal()
         act = Signal.like(self.act_in, reset_less=True)
@@ -58,8 +65,8 @@ class PE(wiring.Component):
                      act.eq(self.act_in), sel.eq(mux.sel)]
         m.d.comb += [
             self.w_out.eq(w_next), self.w_out.valid.eq(valid), self.act_out.eq(act),
-            mux.mode.eq(mode), mux.act.eq(self.act_in), mux.idx.eq(held.idx),
-            mac.a.eq(sel), mac.w.eq(held.val), mac.first.eq(top), mac.acc_in.eq(self.psum_in),
+            mux.act.eq(self.act_in),
+            mac.a.eq(sel), mac.w.eq(held), mac.first.eq(top), mac.acc_in.eq(self.psum_in),
             self.psum_out.eq(mac.acc_out),
         ]
         return m

@@ -8,17 +8,25 @@ os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
 
 from amaranth.back import verilog  # noqa: E402
 
-_ALWAYS_STAR = re.compile(r"\balways\s*@\*")
+# Yosys makes every `always @*` block read a dummy register, declared `reg \$auto$verilog_backend...  = 0;`.
+_DUMMY = re.compile(r"^(\s*)reg (\\\$auto\$verilog_backend\S*)\s+= 0;$", re.MULTILINE)
 
 
-def fix_always_comb(text):
-    """Replace ``always @*`` by ``always_comb`` (Icarus never runs ``always @*`` at time 0)."""
-    return _ALWAYS_STAR.sub("always_comb", text)
+def kick_at_time_zero(text):
+    """Flip each module's dummy register at ``#0``, so that every ``always @*`` block runs once at time 0.
+
+    Icarus starts no ``always @*`` block at time 0, so outputs of logic fed only by initialised registers stay X
+    (Amaranth issues 594 and 1629). ``always_comb`` would run them, but Icarus 11 loops forever inside one time
+    step on some of Amaranth's ``always_comb`` blocks (a whole random GEMM never passed its first tile). The
+    flip is one event in the inactive region of time 0, after every block waits on it. Verilator, which evaluates
+    all logic at time 0 and wants no delays without ``--timing``, does not see it.
+    """
+    return _DUMMY.sub(r"\1reg \2 = 0;\n`ifndef VERILATOR\n\1initial #0 \2 = 1'h1;\n`endif", text)
 
 
 def to_verilog(component, name):
-    """Verilog (SystemVerilog-2012 for ``always_comb``) of `component` with top module `name`."""
-    return fix_always_comb(verilog.convert(component, name=name, emit_src=False))
+    """Verilog of `component` with top module `name`, its ``always @*`` blocks kicked at time 0."""
+    return kick_at_time_zero(verilog.convert(component, name=name, emit_src=False))
 
 
 CORE_TOP, SYSTEM_TOP = "nmsat_core", "nmsat_system"

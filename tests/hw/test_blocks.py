@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
-from amaranth import signed
+from amaranth import Module, signed
 from amaranth.sim import Simulator
 
 from nmsat.config import load_config
 from nmsat.core_params import core_params
 from nmsat.hw.datapath.delay_line import RAM_MIN_CYCLES, DelayLine
 from nmsat.hw.datapath.mac import Mac
-from nmsat.hw.datapath.nmmux import NMMux
+from nmsat.hw.datapath.nmmux import NMMux, NMPick
 from nmsat.hw.datapath.pe import PE
 from nmsat.hw.datapath.skew import Skew
 from nmsat.nm import compress, nm_mask
@@ -56,15 +56,22 @@ def test_mac_wraps_like_the_golden_accumulator():
     _run(dut, bench)
 
 
+def _pick_and_mux():
+    m = Module()
+    m.submodules.pick, m.submodules.mux = pick, mux = NMPick(P), NMMux(P)
+    m.d.comb += mux.pos.eq(pick.pos)
+    return m, pick, mux
+
+
 @pytest.mark.parametrize("pattern", MODES, ids=str)
 def test_mux_selects_the_kept_positions(pattern):
     """Given the indices of `compress`, multiplier j sees the activation at the j-th kept position."""
-    dut = NMMux(P)
+    dut, pick, mux = _pick_and_mux()
     rng = np.random.default_rng(1)
     e = window(CFG.array, pattern)
 
     async def bench(ctx):
-        ctx.set(dut.mode, P.mode_of(pattern))
+        ctx.set(pick.mode, P.mode_of(pattern))
         for _ in range(40):
             acts = _ints(rng, P.e_max)
             b = rng.permutation(e) + 1  # distinct magnitudes: exactly n kept per group
@@ -72,10 +79,10 @@ def test_mux_selects_the_kept_positions(pattern):
                 idx, kept = np.zeros(P.mults, dtype=int), np.arange(P.mults)
             else:
                 idx, kept = compress(b, pattern).indices.reshape(-1), np.flatnonzero(nm_mask(b, pattern))
-            ctx.set(dut.act, acts.tolist())
-            ctx.set(dut.idx, idx.tolist())
+            ctx.set(mux.act, acts.tolist())
+            ctx.set(pick.idx, idx.tolist())
             await ctx.delay(1e-6)
-            assert list(ctx.get(dut.sel)) == acts[kept].tolist()
+            assert list(ctx.get(mux.sel)) == acts[kept].tolist()
 
     _run(dut, bench, clock=False)
 

@@ -1,7 +1,9 @@
 """The cocotb runner helper: builds, passes parameters and outputs, caches builds, reports failures."""
 
+import re
+
 import pytest
-from amaranth import Module
+from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -19,9 +21,30 @@ class _Acc(wiring.Component):
         return m
 
 
-def test_verilog_has_no_always_star():
+class _Decode(wiring.Component):
+    """`hit` is logic of a register that no clock edge has changed yet: X in Icarus unless kicked at time 0."""
+    hit: Out(1)
+
+    def elaborate(self, platform):
+        m = Module()
+        r = Signal(4, init=5)
+        m.d.sync += r.eq(r + 1)
+        with m.If(r == 5):
+            m.d.comb += self.hit.eq(1)
+        return m
+
+
+def test_every_always_block_is_kicked_at_time_zero():
     text = to_verilog(_Acc(), "acc")
-    assert "always @*" not in text and "always_comb" in text and "module acc" in text
+    blocks, dummies = text.count("always @*"), re.findall(r"initial #0 (\\\S+) = 1'h1;", text)
+    assert blocks and "always_comb" not in text and "module acc" in text
+    assert len(dummies) == 1 and text.count(f"if ({dummies[0]} ) begin end") == blocks
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_logic_of_initial_values_is_defined_at_time_zero(simulator, hw_build_root):
+    run = run_cocotb(_Decode(), "decode", "tb_time_zero", simulator, {}, hw_build_root)
+    assert run.outputs == {"hit": "1"}
 
 
 @pytest.mark.parametrize("simulator", ["icarus", "verilator"])
