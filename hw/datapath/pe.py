@@ -14,10 +14,10 @@ class PE(wiring.Component):
     """A PE of the R x C array. Nothing is broadcast: weights and activations carry what the PE needs.
 
     Weights: the word on ``w_in`` moves on to ``w_out`` every cycle with ``hops - 1``; a valid word arriving
-    with ``hops == 0`` is kept (weights, mode, ``top``). Activations: ``act_in`` moves on to ``act_out``
-    every cycle. A window on ``act_in`` in cycle X is selected by the kept positions (`NMPick` of the kept
-word's indices and mode) (registered, X+1)
-    and goes through the MAC (`Mac`: products X+2, their sum X+3; `FpDotAcc` for bf16), which in cycle
+    with ``hops == 0`` is kept (its values, ``top``, and its mode and indices as `NMPick`'s positions).
+    Activations: ``act_in`` moves on to ``act_out`` every cycle. A window on ``act_in`` in cycle X is
+    selected by the kept positions (registered, X+1) and goes through the MAC (`Mac`: products X+2, their
+    sum X+3; `FpDotAcc` for bf16), which in cycle
     X + `front` reads ``psum_in`` and puts ``dot + (0 if top else psum_in)`` on ``psum_out`` `chain` cycles
     later. The PE below reads that partial sum `chain` cycles after this one did, so its window arrives `chain`
     cycles later: rows are skewed by `chain` cycles (1 for integers) and the PE adds `front` cycles of latency

