@@ -80,6 +80,8 @@ class LoopEngine(wiring.Component):
         steps = Mux(mc_last, steps_last, steps_full)
         a_bank = Mux(d.resident, mc_odd, t_par)
         a_base = Mux(d.resident, a_base_row, 0)
+        w_beats = Mux(kf_last, d.w_beats_last, d.w_beats_full)
+        a_en = ~d.resident | nb_first
         tile = Signal(tile_layout(p, cw))
         load = Signal(load_layout(p, cw))
         store = Signal(store_layout(p, cw))
@@ -88,8 +90,9 @@ class LoopEngine(wiring.Component):
             tile.a_bank.eq(a_bank), tile.a_base.eq(a_base), tile.w_bank.eq(t_par),
             tile.w_rows.eq(Mux(kf_last, d.w_rows_last, d.w_rows_full)), tile.o_bank.eq(o_par),
             tile.k_elems.eq(Mux(kf_last, d.k_last, (1 << cw) - 1)),
-            load.w_addr.eq(b_addr), load.w_beats.eq(Mux(kf_last, d.w_beats_last, d.w_beats_full)),
-            load.w_bank.eq(t_par), load.a_en.eq(~d.resident | nb_first), load.a_addr.eq(a_addr),
+            load.w_addr.eq(b_addr), load.w_beats.eq(w_beats), load.has_w.eq(w_beats != 0),
+            load.w_bank.eq(t_par), load.a_en.eq(a_en), load.a_addr.eq(a_addr),
+            load.nonempty.eq((w_beats != 0) | (a_en & (rows != 0))),
             load.a_stride.eq(d.a_stride), load.a_pieces.eq(rows),
             load.a_beats.eq(Mux(kf_last, d.a_beats_last, d.a_beats_full)), load.a_bank.eq(a_bank),
             load.a_base.eq(a_base), load.lg.eq(d.lg), load.a_group_beats.eq(d.a_group_beats), load.mode.eq(d.mode),

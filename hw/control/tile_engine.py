@@ -2,7 +2,7 @@
 
 Cycle k of a tile counts from 0, the cycle after the ``go`` edge; with the datapath's ``(front, chain, fold)``
 (`nmsat.core_params.ws_pipeline`; (3, 1, 0) for integers) the tile lasts
-N = R + C + steps + R*chain + 1 + front + fold cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its
+N = R + C + steps + R*chain + 2 + front + fold cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its
 last cycle, so tiles run back to back. With G = 2**lg row groups of h = R/G rows: weight row (R-1-k) mod h of
 bank ``w_bank`` is read in cycles k = 0..R-1 (rows >= ``w_rows`` read as zero) and enters the columns as a
 registered word in k+2 for array row R-1-k (every row holds its weights from cycle R+2); activation row
@@ -103,7 +103,7 @@ class TileEngine(wiring.Component):
         m.submodules.array = array = self.array
         cmd = Signal.like(t)
         front, chain, fold = p.pipeline
-        fixed = r_ + c_ + r_ * chain + 1 + front + fold  # N - steps
+        fixed = r_ + c_ + r_ * chain + 2 + front + fold  # N - steps
         n_width = (fixed + (1 << self.cw)).bit_length()
         go, running = self.go, Signal()
         # Every control decision is a register set a cycle ahead from the cycle count `k`, compared for equality

@@ -1,6 +1,6 @@
 """The R x C weight-stationary systolic array with its input skew and output de-skew registers."""
 
-from amaranth import Cat, Module, Signal, signed, unsigned
+from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -15,8 +15,9 @@ class SystolicArray(wiring.Component):
 
     A weight word with ``hops = r`` is kept by row r (see `PE`); the tile engine sends one per row. WS runs
     in G = 2**``groups`` row groups of h = R/G rows: a PE whose word has ``top`` set starts its partial sum
-    from zero, and ``out`` slot g < G is group g's bottom row de-skewed (column c delayed ``C-1-c``).
-    Other slots are don't-care. ``groups`` only chooses which rows feed the slots.
+    from zero, and ``out`` slot g < G is group g's bottom row, registered once and de-skewed (column c delayed
+    ``1 + C-1-c`` cycles in all). Other slots are don't-care. ``groups`` only chooses which rows feed the slots
+    (through a register: it must be set a cycle before the first output it chooses).
     """
 
     def __init__(self, params):
@@ -43,12 +44,19 @@ class SystolicArray(wiring.Component):
                 m.d.comb += pe.w_in.eq(self.w_top[c] if r == 0 else pes[r - 1][c].w_out)
                 if r:
                     m.d.comb += pe.psum_in.eq(pes[r - 1][c].psum_out)
+        # Which row is slot g's bottom: the deepest row-group level that has slot g unless a one-hot register
+        # (per slot and shallower level; ``groups`` is held for a whole tile) picks another; the chosen partial
+        # sums are registered before the de-skew.
         for g in range(p.max_groups):
-            bottom = Signal(out_slot_layout(p), name=f"bottom{g}")  # group g's bottom row
-            for lg, h in p.group_levels:
-                if g < 1 << lg:
-                    with m.If(self.groups == lg):
-                        m.d.comb += bottom.eq(Cat(pes[(g + 1) * h - 1][c].psum_out for c in range(p.cols)))
+            rows = [(lg, Cat(pes[(g + 1) * h - 1][c].psum_out for c in range(p.cols)))
+                    for lg, h in p.group_levels if g < 1 << lg]
+            chosen = rows[-1][1]
+            for lg, row in rows[:-1]:
+                pick = Signal(name=f"slot{g}_pick{lg}")
+                m.d.sync += pick.eq(self.groups == lg)
+                chosen = Mux(pick, row, chosen)
+            bottom = Signal(out_slot_layout(p), name=f"bottom{g}", reset_less=True)
+            m.d.sync += bottom.eq(chosen)
             m.submodules[f"deskew{g}"] = deskew = Skew(signed(p.acc_width), p.cols, reverse=True)
             m.d.comb += [deskew.i.eq(bottom), self.out[g].eq(deskew.o)]
         return m

@@ -114,13 +114,15 @@ def _cell_name(cell):
 
 
 def critical_path(report):
-    """Summary of nextpnr's worst path: endpoints, delay split into logic and routing, logic steps."""
+    """Summary of nextpnr's worst path: endpoints, delay split into logic and routing, logic steps, and the path
+    itself as ``[kind, ns, cell]`` steps (zero-delay steps left out)."""
     path = report["critical_paths"][0]["path"]
     delay = {kind: round(sum(s["delay"] for s in path if s["type"] == kind), 3)
              for kind in ("clk-to-q", "logic", "routing", "setup")}
     return {"from": _cell_name(path[0]["from"]["cell"]), "to": _cell_name(path[-1]["to"]["cell"]),
             "delay_ns": round(sum(delay.values()), 3), **{f"{k}_ns": v for k, v in delay.items()},
-            "logic_steps": sum(1 for s in path if s["type"] == "logic" and s["delay"] > 0)}
+            "logic_steps": sum(1 for s in path if s["type"] == "logic" and s["delay"] > 0),
+            "path": [[s["type"], round(s["delay"], 3), _cell_name(s["to"]["cell"])] for s in path if s["delay"] > 0]}
 
 
 def place_and_route(folder, seed, freq_mhz):
@@ -259,4 +261,7 @@ def format_timing(report):
         lines.append(f"{name}: {v['what']}")
         lines.append(f"  critical path {cp['from']} -> {cp['to']}: {cp['delay_ns']:.2f} ns "
                      f"(logic {cp['logic_ns']:.2f}, routing {cp['routing_ns']:.2f}), {cp['logic_steps']} logic steps")
+        if "path" in cp:  # runs cached before the path was kept have its summary only
+            cells = [c for _, _, c in cp["path"]]
+            lines.append("  through " + " > ".join(c for i, c in enumerate(cells) if not i or c != cells[i - 1]))
     return "\n".join(lines)

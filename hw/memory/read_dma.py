@@ -10,8 +10,9 @@ data side writes each beat into its scratchpad row slice as it arrives (``rready
 ``busy`` falls in the cycle after the last beat.
 
 ``job`` must hold its value from ``go`` until ``busy`` falls (the loop engine changes it only at its next phase).
-Every burst's length is decided from registers: the beats left in the piece and the piece's cap at the burst's
-address (`page_cap`), which the DMA keeps for the burst in flight and for the next activation piece.
+Every burst's length is decided from registers: the beats left in the piece, the piece's cap at the burst's
+address (`page_cap`) and whether the beats left fit under it, which the DMA keeps for the burst in flight (and
+the cap for the next activation piece).
 """
 
 from amaranth import Module, Mux, Signal
@@ -24,13 +25,19 @@ from nmsat.hw.memory.axi import axi_signature, cap_after, page_cap
 
 
 def load_layout(p, count_width):
-    """A load job."""
+    """A load job. ``has_w`` (``w_beats != 0``) and ``nonempty`` (``has_w`` or an activation piece to load) are
+    decided by whoever sets the job, a register ahead of the DMA's ``go``."""
     return data.StructLayout({
         "w_addr": ADDR_WIDTH, "w_beats": count_width, "w_bank": 1,
         "a_en": 1, "a_addr": ADDR_WIDTH, "a_stride": ADDR_WIDTH, "a_pieces": count_width,
         "a_beats": count_width, "a_bank": 1, "a_base": count_width, "lg": p.group_width,
-        "a_group_beats": count_width, "mode": p.mode_width,
+        "a_group_beats": count_width, "mode": p.mode_width, "has_w": 1, "nonempty": 1,
     })
+
+
+def fits(left_m1, cap):
+    """Whether ``left_m1 + 1`` beats fit in one burst of at most ``cap`` beats."""
+    return (left_m1 >> 8 == 0) & (left_m1[0:8] < cap)
 
 
 class ReadDMA(wiring.Component):
@@ -68,17 +75,21 @@ class ReadDMA(wiring.Component):
         m = Module()
         p, axi, cw, job, go = self.p, self.axi, self.cw, self.job, self.go
         held = self._latched(m)
-        w = job.w_beats != 0  # the load starts with the weights
+        w = job.has_w  # the load starts with the weights
         pieces = Mux(job.a_en, job.a_pieces, 0)
         a1 = job.a_addr + job.a_stride
 
-        # Address side: the piece in flight (address, beats left - 1, its cap at that address), then the next
-        # activation piece (address, cap) and the one after it. Piece 0 is the weights, pieces 1.. the rows of A.
-        ar_addr, ar_left_m1, ar_cap = Signal(ADDR_WIDTH), Signal(cw), Signal(9)
+        # Address side: the piece in flight (address, beats left - 1, its cap at that address, whether the beats
+        # left fit under the cap: its last burst), then the next activation piece (address, cap) and the one after
+        # it. Piece 0 is the weights, pieces 1.. the rows of A.
+        ar_addr, ar_left_m1, ar_cap, ends = Signal(ADDR_WIDTH), Signal(cw), Signal(9), Signal()
         row, row_cap, row2 = Signal(ADDR_WIDTH), Signal(9), Signal(ADDR_WIDTH)
         ar_pieces, ar_active = Signal(cw + 1), Signal()  # pieces after the one in flight
         in_flight = Signal(range(p.outstanding + 1))
-        ends = (ar_left_m1 >> 8 == 0) & (ar_left_m1[0:8] < ar_cap)  # beats left <= cap: the piece's last burst
+        go_left_m1, go_cap, on_left_m1, on_cap = Signal(cw), Signal(9), Signal(cw), Signal(9)
+        m.d.comb += [go_left_m1.eq(Mux(w, job.w_beats, job.a_beats) - 1),
+                     go_cap.eq(page_cap(Mux(w, job.w_addr, job.a_addr), p.bus_bytes)),
+                     on_left_m1.eq(ar_left_m1 - ar_cap), on_cap.eq(cap_after(ar_addr, p.bus_bytes))]
         length_m1 = Mux(ends, ar_left_m1[0:8], ar_cap - 1)
         m.d.comb += [axi.araddr.eq(ar_addr), axi.arlen.eq(length_m1), axi.arsize.eq(p.bus_bytes.bit_length() - 1),
                      axi.arburst.eq(1), axi.arvalid.eq(ar_active & (in_flight < p.outstanding)),
@@ -87,18 +98,18 @@ class ReadDMA(wiring.Component):
         m.d.sync += in_flight.eq(in_flight + ar_fire - (axi.rvalid & axi.rlast))
         with m.If(ar_fire & ends):  # the next row of A, or the end
             m.d.sync += [ar_addr.eq(row), ar_left_m1.eq(held.a_beats_m1), ar_cap.eq(row_cap),
+                         ends.eq(fits(held.a_beats_m1, row_cap)),
                          row.eq(row2), row_cap.eq(page_cap(row2, p.bus_bytes)), row2.eq(row2 + job.a_stride),
                          ar_pieces.eq(ar_pieces - 1), ar_active.eq(ar_pieces != 0)]
         with m.Elif(ar_fire):  # the piece goes on where its cap cut it
             m.d.sync += [ar_addr.eq(ar_addr + (ar_cap << (p.bus_bytes.bit_length() - 1))),
-                         ar_left_m1.eq(ar_left_m1 - ar_cap), ar_cap.eq(cap_after(ar_addr, p.bus_bytes))]
+                         ar_left_m1.eq(on_left_m1), ar_cap.eq(on_cap), ends.eq(fits(on_left_m1, on_cap))]
         with m.If(go):
-            m.d.sync += [ar_addr.eq(Mux(w, job.w_addr, job.a_addr)),
-                         ar_left_m1.eq(Mux(w, job.w_beats, job.a_beats) - 1),
-                         ar_cap.eq(page_cap(Mux(w, job.w_addr, job.a_addr), p.bus_bytes)),
+            m.d.sync += [ar_addr.eq(Mux(w, job.w_addr, job.a_addr)), ar_left_m1.eq(go_left_m1), ar_cap.eq(go_cap),
+                         ends.eq(fits(go_left_m1, go_cap)),
                          row.eq(Mux(w, job.a_addr, a1)), row_cap.eq(page_cap(Mux(w, job.a_addr, a1), p.bus_bytes)),
                          row2.eq(Mux(w, a1, job.a_addr + (job.a_stride << 1))), ar_pieces.eq(pieces - ~w),
-                         ar_active.eq(w | (pieces != 0))]
+                         ar_active.eq(job.nonempty)]
 
         # Data side: walk the same pieces beat by beat; the write ports' addresses and enables are registers.
         d_w, d_left_m1, d_pieces = Signal(), Signal(cw), Signal(cw + 1)
@@ -133,6 +144,6 @@ class ReadDMA(wiring.Component):
             m.d.sync += [d_w.eq(w), d_left_m1.eq(Mux(w, job.w_beats, job.a_beats) - 1), d_pieces.eq(pieces - ~w),
                          w_block.eq(0), w_row.eq(bank_addr(job.w_bank, 0, p.w_depth)), a_block.eq(0), a_slice.eq(0),
                          a_group.eq(0), a_row.eq(bank_addr(job.a_bank, job.a_base, p.a_depth))]
-        m.d.comb += self.busy_next.eq(Mux(go, w | (pieces != 0), Mux(beat & piece_end, d_pieces != 0, self.busy)))
+        m.d.comb += self.busy_next.eq(Mux(go, job.nonempty, Mux(beat & piece_end, d_pieces != 0, self.busy)))
         m.d.sync += self.busy.eq(self.busy_next)
         return m
