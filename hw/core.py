@@ -73,5 +73,5 @@ class Core(wiring.Component):
             rd, drain = omem.read_port(), omem.read_port(transparent_for=(wr,))  # a row written as it drains
             m.d.comb += [wr.addr.eq(tiles.o_waddr[g]), wr.en.eq(tiles.o_wen[g]), wr.data.eq(tiles.o_wdata[g]),
                          rd.addr.eq(tiles.o_raddr[g]), rd.en.eq(tiles.o_ren[g]), tiles.o_rdata[g].eq(rd.data),
-                         drain.addr.eq(writer.o_addr), writer.o_data[g].eq(drain.data)]
+                         drain.addr.eq(writer.o_addr[g]), writer.o_data[g].eq(drain.data)]
         return m

@@ -2,11 +2,11 @@
 
 A job (latched at ``go``) has ``pieces`` rows of Y: piece i is slot ``i mod G`` of output row ``i >> lg``
 of bank ``o_bank``, written as ``y_beats`` beats (C accumulators) to ``y_addr + i * y_stride``, with the
-byte strobes of columns ``>= cols`` low. The slot row is read in the cycle before its first beat (and in
-the cycle of the previous piece's last beat) and read again every cycle until the next piece's (``o_addr``
-holds it: the read port is always enabled); a burst's address goes out with its first beat (split at
-256 beats and 4 KiB). Write responses are counted; ``busy`` falls in the cycle after the last beat and
-``pending`` stays high until every response is in.
+byte strobes of columns ``>= cols`` low. Each slot's read port has its own address (``o_addr[g]``): the row
+of the slot's next piece, set at ``go`` (row 0) and in the cycle of the slot's piece's last beat (one row on).
+The ports are always enabled, so a slot's row is read every cycle before and during its piece. A burst's
+address goes out with its first beat (split at 256 beats and 4 KiB). Write responses are counted; ``busy``
+falls in the cycle after the last beat and ``pending`` stays high until every response is in.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -35,7 +35,7 @@ class WriteDMA(wiring.Component):
             "go": In(1), "job": In(store_layout(p, count_width)), "busy": Out(1), "busy_next": Out(1),
             "pending": Out(1),
             "axi": Out(axi_signature(p.bus_bytes)),
-            "o_addr": Out(range(2 * p.o_depth)),
+            "o_addr": Out(data.ArrayLayout(range(2 * p.o_depth), p.max_groups)),
             "o_data": In(data.ArrayLayout(out_slot_layout(p), p.max_groups)),
         })
 
@@ -44,11 +44,11 @@ class WriteDMA(wiring.Component):
         p, axi, cw, j = self.p, self.axi, self.cw, self.job
         bus, shift = p.bus_bits, p.bus_bytes.bit_length() - 1
         groups = range(max(2, p.max_groups))
-        # The piece being sent: its beat, beats left, address and that address's `page_cap`; its group and
-        # output row; the next piece's address (with its cap) and the pieces after this one.
+        # The piece being sent: its beat, beats left, address and that address's `page_cap`; its group; the next
+        # piece's address (with its cap) and the pieces after this one.
         beat, left, addr, cap = Signal(range(max(2, p.y_beats))), Signal(range(p.y_beats + 1)), Signal(ADDR_WIDTH), \
             Signal(9)
-        group, groups_m1, row = Signal(groups), Signal(groups), Signal(range(2 * p.o_depth))
+        group, groups_m1 = Signal(groups), Signal(groups)
         row_addr, row_cap, stride = Signal(ADDR_WIDTH), Signal(9), Signal(ADDR_WIDTH)
         pieces_left, cols = Signal(cw), Signal(range(p.cols + 1))
         aw_sent, sending = Signal(), Signal()
@@ -87,13 +87,13 @@ class WriteDMA(wiring.Component):
                          left.eq(left - length), cap.eq(cap_after(addr, p.bus_bytes))]
         piece_done = w_fire & (beat == p.y_beats - 1)
         more = pieces_left != 0
-        next_row = Mux(group == groups_m1, row + 1, row)
-        # The slot row for a piece is read one cycle before its first beat; the read port then keeps reading
-        # that row, so its data register needs no enable (an enable from `go` would fan out to every bit).
-        held = Signal.like(self.o_addr)
-        m.d.comb += self.o_addr.eq(Mux(self.go, bank_addr(j.o_bank, 0, p.o_depth),
-                                       Mux(piece_done & more, next_row, held)))
-        m.d.sync += held.eq(self.o_addr)
+        # Each slot's read address is a register of its own (the row of its next piece), so that an address bit
+        # fans out to one slot memory, not all of them; its data register needs no enable.
+        for g in range(p.max_groups):
+            held = Signal.like(self.o_addr[g], name=f"slot{g}_held")
+            m.d.comb += self.o_addr[g].eq(Mux(self.go, bank_addr(j.o_bank, 0, p.o_depth),
+                                              Mux(piece_done & (group == g), held + 1, held)))
+            m.d.sync += held.eq(self.o_addr[g])
         with m.If(w_fire):
             m.d.sync += beat.eq(beat + 1)
             with m.If(axi.wlast):
@@ -102,14 +102,14 @@ class WriteDMA(wiring.Component):
             m.d.sync += [beat.eq(0), addr.eq(row_addr), cap.eq(row_cap), left.eq(p.y_beats),
                          row_addr.eq(row_addr + stride), row_cap.eq(page_cap(row_addr + stride, p.bus_bytes)),
                          pieces_left.eq(pieces_left - 1), group.eq(Mux(group == groups_m1, 0, group + 1)),
-                         row.eq(next_row), sending.eq(0), aw_sent.eq(0)]
+                         sending.eq(0), aw_sent.eq(0)]
             with m.If(more):
                 m.d.sync += sending.eq(1)
         with m.If(self.go):
             second = j.y_addr + j.y_stride
             m.d.sync += [beat.eq(0), addr.eq(j.y_addr), cap.eq(page_cap(j.y_addr, p.bus_bytes)), left.eq(p.y_beats),
                          row_addr.eq(second), row_cap.eq(page_cap(second, p.bus_bytes)), pieces_left.eq(j.pieces - 1),
-                         group.eq(0), row.eq(bank_addr(j.o_bank, 0, p.o_depth)), stride.eq(j.y_stride),
+                         group.eq(0), stride.eq(j.y_stride),
                          cols.eq(Mux(j.cols >= p.cols, p.cols, j.cols)), aw_sent.eq(0), sending.eq(1)]
             for lg, _ in p.group_levels:
                 with m.If(j.lg == lg):
