@@ -45,7 +45,7 @@ def gemm_cycles(plan, cfg, seq=None):
     start = np.where(stored > 0, 1 + stored, np.where(has_load, 1, 0))
     dma = start + np.where(has_load, 1 + lat + loads, 0)
     phases = np.maximum(compute, dma)
-    return int(1 + phases.sum() + seq["store"][-1] + 1 + wlat)
+    return int(2 + phases.sum() + seq["store"][-1] + 1 + wlat)
 
 
 class _Runs:
@@ -125,5 +125,5 @@ def gemm_totals(plan, cfg):
     before, last = ctx
     stored = before[2] if before else 0
     phases += max(last[0], 1 + stored if stored > 0 else 0)  # the final phase: compute the last tile, no load
-    cycles = 1 + phases + last[2] + 1 + cfg.memory.write_latency
+    cycles = 2 + phases + last[2] + 1 + cfg.memory.write_latency
     return {"cycles": cycles, "tiles": tiles, "compute": compute, "load": load, "store": store}

@@ -108,7 +108,8 @@ class LoopEngine(wiring.Component):
         # `go` is a register, decided a cycle ahead from the next values of what it waits for (the tile engine's
         # `ready`, the DMAs' `busy`, this engine's own registers): it fans out to every register latched at a
         # phase. Two phases never start in consecutive cycles (a phase's tile, load or store makes its block
-        # busy in the next cycle), so the walker steps in the cycle after go, from its own register.
+        # busy in the next cycle), so the walker steps in the cycle after go, from its own register. The first go
+        # is two cycles after the latch, when the walker has started.
         go, step, run, finish = Signal(), Signal(), Signal(), Signal()
         latch = ~run & ~finish & self.desc.valid
         dma_ready = ~self.store_busy & ~self.load_busy & ~load_pending
@@ -128,7 +129,7 @@ class LoopEngine(wiring.Component):
         pending_next = Mux(latch, 0, Mux(go, more, load_pending & ~self.load_go))
         work_next = more_next | nxt_valid_next | (cur_valid_next & cur_stores_next)
         run_next = latch | (run & ~(ready & ~work))
-        m.d.sync += [go.eq(run_next & self.tile_ready_next & ~self.store_busy_next & ~self.load_busy_next &
+        m.d.sync += [go.eq(run_next & ~latch & self.tile_ready_next & ~self.store_busy_next & ~self.load_busy_next &
                            ~pending_next & work_next),
                      step.eq(go), more.eq(more_next), nxt_valid.eq(nxt_valid_next), cur_valid.eq(cur_valid_next),
                      cur_stores.eq(cur_stores_next), load_pending.eq(pending_next), run.eq(run_next)]
@@ -136,7 +137,7 @@ class LoopEngine(wiring.Component):
             m.d.sync += [cur_store.eq(nxt_store), nxt_tile.eq(tile), nxt_store.eq(store), nxt_stores.eq(kf_last),
                          load_job.eq(load)]
         # What the next step does is decided from the walker's registers in the cycle before it: they change only
-        # at a step or a latch, and a step never follows either in the next cycle (go is a cycle after the latch at
+        # at a step or the start, and a step never follows either in the next cycle (go is a cycle after the start at
         # the earliest and steps one cycle after go; phases are never in consecutive cycles). So each walker
         # register is enabled by `step` and one flag register, and loads a value that has no compare in it.
         kf_one, nb_one, mc_one, nb_wrap, nb_adv, mc_adv = (Signal(name=n) for n in (
@@ -166,17 +167,22 @@ class LoopEngine(wiring.Component):
                          a_chunk_addr.eq(a_chunk_next), a_addr.eq(a_chunk_next), y_chunk_addr.eq(y_chunk_next),
                          y_addr.eq(y_chunk_next)]
 
+        # The descriptor is latched at its handshake; the walker starts from it in the next cycle (`start`), so no
+        # arithmetic on the descriptor port reaches a walker register.
+        start = Signal()
+        m.d.sync += start.eq(latch)
         with m.If(latch):
-            x = self.desc.payload
-            g = (1 << x.lg) - 1
-            m.d.sync += [d.eq(x), t_par.eq(0), o_par.eq(0),
-                         kf_left.eq(x.k_folds - 1), nb_left.eq(x.n_blocks - 1), mc_left.eq(x.m_chunks - 1),
-                         kf_last.eq(x.k_folds == 1), nb_last.eq(x.n_blocks == 1), mc_last.eq(x.m_chunks == 1),
-                         one_fold.eq(x.k_folds == 1), one_block.eq(x.n_blocks == 1), kf_first.eq(1),
-                         nb_first.eq(1), mc_odd.eq(0), steps_full.eq((x.chunk_rows + g) >> x.lg),
-                         steps_last.eq((x.last_rows + g) >> x.lg),
-                         a_chunk_addr.eq(x.a_base), a_addr.eq(x.a_base), b_nb_addr.eq(x.b_base), b_addr.eq(x.b_base),
-                         y_chunk_addr.eq(x.y_base), y_addr.eq(x.y_base), a_base_row.eq(0)]
+            m.d.sync += d.eq(self.desc.payload)
+        with m.If(start):
+            g = (1 << d.lg) - 1
+            m.d.sync += [t_par.eq(0), o_par.eq(0),
+                         kf_left.eq(d.k_folds - 1), nb_left.eq(d.n_blocks - 1), mc_left.eq(d.m_chunks - 1),
+                         kf_last.eq(d.k_folds == 1), nb_last.eq(d.n_blocks == 1), mc_last.eq(d.m_chunks == 1),
+                         one_fold.eq(d.k_folds == 1), one_block.eq(d.n_blocks == 1), kf_first.eq(1),
+                         nb_first.eq(1), mc_odd.eq(0), steps_full.eq((d.chunk_rows + g) >> d.lg),
+                         steps_last.eq((d.last_rows + g) >> d.lg),
+                         a_chunk_addr.eq(d.a_base), a_addr.eq(d.a_base), b_nb_addr.eq(d.b_base), b_addr.eq(d.b_base),
+                         y_chunk_addr.eq(d.y_base), y_addr.eq(d.y_base), a_base_row.eq(0)]
         with m.If(run & ready & ~work):
             m.d.sync += finish.eq(1)
         with m.If(finish & ~self.store_pending):
