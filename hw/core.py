@@ -58,8 +58,11 @@ class Core(wiring.Component):
             a, b = getattr(self.axi, name), getattr(writer.axi, name)
             m.d.comb += (b.eq(a) if name in ("awready", "wready", "bid", "bresp", "bvalid") else a.eq(b))
 
-        m.submodules.wmem = wmem = Memory(shape=p.w_row_bits, depth=2 * p.w_depth, init=[])
-        m.submodules.amem = amem = Memory(shape=p.a_row_bits, depth=2 * p.a_depth, init=[])
+        # The weight and activation scratchpads are block RAM (one write, one read port): as LUT-RAM, their read
+        # address fans out to every LUT-RAM cell of a row (hundreds), and that net alone took 12 ns to route.
+        block = {"ram_style": "block"}
+        m.submodules.wmem = wmem = Memory(shape=p.w_row_bits, depth=2 * p.w_depth, init=[], attrs=block)
+        m.submodules.amem = amem = Memory(shape=p.a_row_bits, depth=2 * p.a_depth, init=[], attrs=block)
         for mem, name in ((wmem, "w"), (amem, "a")):
             wr, rd = mem.write_port(granularity=p.bus_bits), mem.read_port()
             m.d.comb += [wr.addr.eq(getattr(reader, f"{name}_addr")), wr.en.eq(getattr(reader, f"{name}_en")),

@@ -74,6 +74,8 @@ class LoopEngine(wiring.Component):
             "kf_last", "nb_last", "mc_last", "kf_first", "nb_first", "mc_odd"))
         one_fold, one_block = Signal(), Signal()  # k_folds == 1, n_blocks == 1
         steps_full, steps_last = Signal(cw), Signal(cw)  # ceil(rows / G) of a full chunk and of the last
+        # Whether each count a load job's `has_w` and `nonempty` come from is non-zero: registers set at the start.
+        nz = Signal(data.StructLayout({k: 1 for k in ("w_beats_full", "w_beats_last", "chunk_rows", "last_rows")}))
 
         # The tile at the walker's counters.
         rows = Mux(mc_last, d.last_rows, d.chunk_rows)
@@ -81,6 +83,7 @@ class LoopEngine(wiring.Component):
         a_bank = Mux(d.resident, mc_odd, t_par)
         a_base = Mux(d.resident, a_base_row, 0)
         w_beats = Mux(kf_last, d.w_beats_last, d.w_beats_full)
+        has_w = Mux(kf_last, nz.w_beats_last, nz.w_beats_full)
         a_en = ~d.resident | nb_first
         tile = Signal(tile_layout(p, cw))
         load = Signal(load_layout(p, cw))
@@ -90,9 +93,9 @@ class LoopEngine(wiring.Component):
             tile.a_bank.eq(a_bank), tile.a_base.eq(a_base), tile.w_bank.eq(t_par),
             tile.w_rows.eq(Mux(kf_last, d.w_rows_last, d.w_rows_full)), tile.o_bank.eq(o_par),
             tile.k_elems.eq(Mux(kf_last, d.k_last, (1 << cw) - 1)),
-            load.w_addr.eq(b_addr), load.w_beats.eq(w_beats), load.has_w.eq(w_beats != 0),
+            load.w_addr.eq(b_addr), load.w_beats.eq(w_beats), load.has_w.eq(has_w),
             load.w_bank.eq(t_par), load.a_en.eq(a_en), load.a_addr.eq(a_addr),
-            load.nonempty.eq((w_beats != 0) | (a_en & (rows != 0))),
+            load.nonempty.eq(has_w | (a_en & Mux(mc_last, nz.last_rows, nz.chunk_rows))),
             load.a_stride.eq(d.a_stride), load.a_pieces.eq(rows),
             load.a_beats.eq(Mux(kf_last, d.a_beats_last, d.a_beats_full)), load.a_bank.eq(a_bank),
             load.a_base.eq(a_base), load.lg.eq(d.lg), load.a_group_beats.eq(d.a_group_beats), load.mode.eq(d.mode),
@@ -111,15 +114,15 @@ class LoopEngine(wiring.Component):
         # busy in the next cycle), so the walker steps in the cycle after go, from its own register. The first go
         # is two cycles after the latch, when the walker has started.
         go, step, run, finish = Signal(), Signal(), Signal(), Signal()
+        tile_go, store_go, load_go = Signal(), Signal(), Signal()
         latch = ~run & ~finish & self.desc.valid
         dma_ready = ~self.store_busy & ~self.load_busy & ~load_pending
         work = more | nxt_valid | (cur_valid & cur_stores)
         ready = self.tile_ready & dma_ready
         m.d.comb += [
             self.desc.ready.eq(~run & ~finish),
-            self.tile.eq(nxt_tile), self.tile_go.eq(go & nxt_valid),
-            self.store.eq(cur_store), self.store_go.eq(go & cur_valid & cur_stores),
-            self.load.eq(load_job), self.load_go.eq(load_pending & ~self.store_busy & ~self.store_go),
+            self.tile.eq(nxt_tile), self.tile_go.eq(tile_go), self.store.eq(cur_store), self.store_go.eq(store_go),
+            self.load.eq(load_job), self.load_go.eq(load_go),
         ]
         ends = kf_last & nb_last & mc_last  # the walker is at the GEMM's last tile
         more_next = Mux(latch, 1, Mux(go, more & ~ends, more))
@@ -129,8 +132,13 @@ class LoopEngine(wiring.Component):
         pending_next = Mux(latch, 0, Mux(go, more, load_pending & ~self.load_go))
         work_next = more_next | nxt_valid_next | (cur_valid_next & cur_stores_next)
         run_next = latch | (run & ~(ready & ~work))
-        m.d.sync += [go.eq(run_next & ~latch & self.tile_ready_next & ~self.store_busy_next & ~self.load_busy_next &
-                           ~pending_next & work_next),
+        go_next = run_next & ~latch & self.tile_ready_next & ~self.store_busy_next & ~self.load_busy_next & \
+            ~pending_next & work_next
+        # Each block's go is a register too, set from the next values of what it is (go & nxt_valid; go & cur_valid
+        # & cur_stores; load_pending & ~store_busy & ~store_go), so no go reaches another block through logic.
+        store_go_next = go_next & cur_valid_next & cur_stores_next
+        m.d.sync += [go.eq(go_next), tile_go.eq(go_next & nxt_valid_next), store_go.eq(store_go_next),
+                     load_go.eq(pending_next & ~self.store_busy_next & ~store_go_next),
                      step.eq(go), more.eq(more_next), nxt_valid.eq(nxt_valid_next), cur_valid.eq(cur_valid_next),
                      cur_stores.eq(cur_stores_next), load_pending.eq(pending_next), run.eq(run_next)]
         with m.If(go):
@@ -183,6 +191,7 @@ class LoopEngine(wiring.Component):
                          steps_last.eq((d.last_rows + g) >> d.lg),
                          a_chunk_addr.eq(d.a_base), a_addr.eq(d.a_base), b_nb_addr.eq(d.b_base), b_addr.eq(d.b_base),
                          y_chunk_addr.eq(d.y_base), y_addr.eq(d.y_base), a_base_row.eq(0)]
+            m.d.sync += [nz[k].eq(d[k] != 0) for k in nz.shape().members]
         with m.If(run & ready & ~work):
             m.d.sync += finish.eq(1)
         with m.If(finish & ~self.store_pending):
