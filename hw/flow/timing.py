@@ -260,7 +260,8 @@ def format_timing(report):
         cp = v["critical_path"]
         lines.append(f"{name}: {v['what']}")
         lines.append(f"  critical path {cp['from']} -> {cp['to']}: {cp['delay_ns']:.2f} ns "
-                     f"(logic {cp['logic_ns']:.2f}, routing {cp['routing_ns']:.2f}), {cp['logic_steps']} logic steps")
+                     f"(clock-to-out {cp['clk-to-q_ns']:.2f}, logic {cp['logic_ns']:.2f}, "
+                     f"routing {cp['routing_ns']:.2f}), {cp['logic_steps']} logic steps")
         if "path" in cp:  # runs cached before the path was kept have its summary only
             cells = [c for _, _, c in cp["path"]]
             lines.append("  through " + " > ".join(c for i, c in enumerate(cells) if not i or c != cells[i - 1]))
