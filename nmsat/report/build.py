@@ -36,7 +36,8 @@ def _core_clock_note():
     if not cores:
         return ""
     return " The PE's Fmax is an upper bound for a core's clock." + "".join(
-        f" The whole {arith} `{c['config']}` core, placed and routed (`{c['file']}`, {c['seeds']} seed), closes at "
+        f" The whole {arith} `{c['config']}` core, placed and routed (`{c['file']}`, median of {c['seeds']} nextpnr "
+        f"seed{'s' if c['seeds'] != 1 else ''}), closes at "
         f"{c['dense']:g} MHz dense-only and {c['nm']:g} MHz with N:M (its N:M critical path: `{c['path']}`)."
         for arith, c in cores)
 
