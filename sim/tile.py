@@ -12,12 +12,13 @@ from nmsat.core_params import ws_pipeline
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern, compress
 
-# Fixed pipeline latencies of the RTL, checked by tests/hw. WS, integer datapath: 7 = the preload's
-# scratchpad-read register and the bottom accumulator register (2), the register after the scratchpad reads (1),
-# the array's output-row select register (1) and the PE's stages before its accumulate (3: selected operands,
-# products, their sum); `ws_overhead` gives it for any arithmetic. OS (projected model only: the RTL is WS):
+# Fixed pipeline latencies of the RTL, checked by tests/hw. WS, integer datapath: 8 = the preload's
+# scratchpad-read register and the bottom accumulator register (2), the registers after the scratchpad reads (2:
+# the block RAM's data, then the row spread to the array), the array's output-row select register (1) and the
+# PE's stages before its accumulate (3: selected operands, products, their sum); `ws_overhead` gives it for any
+# arithmetic. OS (projected model only: the RTL is WS):
 # the scratchpad-read register (the drain starts as the last accumulator settles).
-WS_OVERHEAD = 7
+WS_OVERHEAD = 8
 OS_OVERHEAD = 1
 TOPN_LATENCY = 1
 
@@ -42,11 +43,11 @@ def ws_groups(array, rows_needed):
 
 
 def ws_overhead(array):
-    """Fixed cycles of a WS tile beyond ``R + (T + R + C - 2)``: ``front + fold + 4`` (the integer datapath's
+    """Fixed cycles of a WS tile beyond ``R + (T + R + C - 2)``: ``front + fold + 5`` (the integer datapath's
     `WS_OVERHEAD`) plus ``R * (chain - 1)``, the extra row-to-row skew of a multi-cycle partial-sum add
     (`nmsat.core_params.ws_pipeline`)."""
     front, chain, fold = ws_pipeline(array.arithmetic, array.mults_per_pe, array.fp_add_stages)
-    return front + fold + 4 + array.rows * (chain - 1)
+    return front + fold + 5 + array.rows * (chain - 1)
 
 
 def ws_cycles(array, t, groups=1):
@@ -185,8 +186,8 @@ def activity(array, dataflow, t, groups=1):
     r, c = array.rows, array.cols
     if dataflow == "ws":
         front, chain, _ = ws_pipeline(array.arithmetic, array.mults_per_pe, array.fp_add_stages)
-        # the cycle PE (0, 0) accumulates step 0: preload R, the read and its register, the PE's front stages
-        total, start, skew = int(ws_cycles(array, t, groups)), r + 2 + front, chain
+        # the cycle PE (0, 0) accumulates step 0: preload R, the read and its two registers, the PE's front stages
+        total, start, skew = int(ws_cycles(array, t, groups)), r + 3 + front, chain
         steps = -(-t // groups)
     else:
         total, start, steps, groups, skew = int(os_cycles(array, t)), 1, t, 1, 1  # one scratchpad-read cycle

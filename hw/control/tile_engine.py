@@ -2,13 +2,15 @@
 
 Cycle k of a tile counts from 0, the cycle after the ``go`` edge; with the datapath's ``(front, chain, fold)``
 (`nmsat.core_params.ws_pipeline`; (3, 1, 0) for integers) the tile lasts
-N = R + C + steps + R*chain + 2 + front + fold cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its
-last cycle, so tiles run back to back. With G = 2**lg row groups of h = R/G rows: weight row (R-1-k) mod h of
-bank ``w_bank`` is read in cycles k = 0..R-1 (rows >= ``w_rows`` read as zero) and enters the columns as a
-registered word in k+2 for array row R-1-k (every row holds its weights from cycle R+2); activation row
-``a_base + t`` of bank ``a_bank`` is read in cycle R+t and enters array row r in R+t+2+r*chain; group g's
-slot of output row t in bank ``o_bank`` is written in cycle N-steps+t-(G-1-g)*h*chain, after the fold add
-(the row there, read fold+2 cycles earlier, is added when ``accumulate``; +0 otherwise).
+N = R + C + steps + R*chain + 3 + front + fold cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its
+last cycle, so tiles run back to back. Both scratchpads' read data are registered as they come out (nothing
+between a block RAM's output and a register). With G = 2**lg row groups of h = R/G rows: weight row
+(R-1-k) mod h of bank ``w_bank`` is read in cycles k = 0..R-1 (rows >= ``w_rows`` read as zero) and enters
+the columns as a registered word in k+3 for array row R-1-k (every row holds its weights from cycle R+3);
+activation row ``a_base + t`` of bank ``a_bank`` is read in cycle R+t and enters array row r in
+R+t+3+r*chain; group g's slot of output row t in bank ``o_bank`` is written in cycle
+N-steps+t-(G-1-g)*h*chain, after the fold add (the row there, read fold+2 cycles earlier, is added when
+``accumulate``; +0 otherwise).
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed
@@ -103,7 +105,7 @@ class TileEngine(wiring.Component):
         m.submodules.array = array = self.array
         cmd = Signal.like(t)
         front, chain, fold = p.pipeline
-        fixed = r_ + c_ + r_ * chain + 2 + front + fold  # N - steps
+        fixed = r_ + c_ + r_ * chain + 3 + front + fold  # N - steps
         n_width = (fixed + (1 << self.cw)).bit_length()
         go, running = self.go, Signal()
         # Every control decision is a register set a cycle ahead from the cycle count `k`, compared for equality
@@ -150,8 +152,8 @@ class TileEngine(wiring.Component):
                 m.d.sync += [en.eq(0), addr.eq(start)]
             return en, addr
 
-        # Weights: weight row h-1-(k mod h) read in cycle k < R, out of the scratchpad in k+1, a registered word
-        # per column in k+2. `w_row` counts the row down, from h-1 at go.
+        # Weights: weight row h-1-(k mod h) read in cycle k < R, out of the scratchpad in k+1, registered in k+2, a
+        # registered word per column in k+3. `w_row` counts the row down, from h-1 at go.
         h_m1, w_rows = Signal(range(max(2, r_))), Signal(range(r_ + 1))
         w_row, w_on = Signal(range(max(2, r_))), Signal()
         w_row_next = Mux(w_row == 0, h_m1, w_row - 1)
@@ -165,32 +167,37 @@ class TileEngine(wiring.Component):
         info = Signal(data.StructLayout({"valid": 1, "hops": word["hops"].shape, "top": 1, "zero": 1}))
         m.d.sync += [info.valid.eq(running & w_on), info.hops.eq(r_ - 1 - k), info.top.eq(w_row == 0),
                      info.zero.eq(w_row >= w_rows)]
+        info_q = Signal.like(info)  # info of the registered scratchpad row
+        w_q = Signal.like(self.w_data, reset_less=True)
+        m.d.sync += [info_q.eq(info), w_q.eq(self.w_data)]
         w_top = Signal(weight_row_layout(p), reset_less=True)
         w_valid = Signal()
-        weights = self._weights(m, self.w_data)
-        m.d.sync += w_valid.eq(info.valid)
+        weights = self._weights(m, w_q)
+        m.d.sync += w_valid.eq(info_q.valid)
         for c in range(c_):
-            m.d.sync += [w_top[c].w.eq(Mux(info.zero, 0, weights[c])), w_top[c].mode.eq(cmd.mode),
-                         w_top[c].top.eq(info.top), w_top[c].hops.eq(info.hops)]
+            m.d.sync += [w_top[c].w.eq(Mux(info_q.zero, 0, weights[c])), w_top[c].mode.eq(cmd.mode),
+                         w_top[c].top.eq(info_q.top), w_top[c].hops.eq(info_q.hops)]
             m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid)]
 
-        # Activations: row a_base + t read in cycle R + t, out of the scratchpad in R+t+1, registered (zero outside
-        # the tile) in R+t+2. Elements past the fold's `k_elems` reduction elements are zeroed: the scratchpad
-        # holds whatever an earlier tile or A's row padding left there, and in bf16 an inf or NaN times the zero
-        # weights there is NaN.
+        # Activations: row a_base + t read in cycle R + t, out of the scratchpad in R+t+1, registered in R+t+2,
+        # spread to the array rows and registered (zero outside the tile) in R+t+3. Elements past the fold's
+        # `k_elems` reduction elements are zeroed: the scratchpad holds whatever an earlier tile or A's row padding
+        # left there, and in bf16 an inf or NaN times the zero weights there is NaN.
         a_stop = Signal(n_width)
         with m.If(go):
             m.d.sync += a_stop.eq(t.steps + r_ - 1)
         a_on, a_on_next = window("a_on", r_ - 1, a_stop)
-        a_valid = Signal()
+        a_valid, a_valid_q = Signal(), Signal()
+        a_q = Signal.like(self.a_data, reset_less=True)
         act = Signal(p.a_row_bits, reset_less=True)
-        spread = self._spread(m, self.a_data, cmd.mode)
+        spread = self._spread(m, a_q, cmd.mode)
         d = p.data_width
         kept = []
         for r, keep in enumerate(self._row_keep(m, cmd, r_)):
             for e in range(p.e_max):
                 kept.append(Mux(keep[e], spread[(r * p.e_max + e) * d:(r * p.e_max + e + 1) * d], 0))
-        m.d.sync += [a_valid.eq(running & a_on), act.eq(Mux(a_valid, Cat(*kept), 0))]
+        m.d.sync += [a_valid.eq(running & a_on), a_valid_q.eq(a_valid), a_q.eq(self.a_data),
+                     act.eq(Mux(a_valid_q, Cat(*kept), 0))]
         m.d.comb += [array.groups.eq(cmd.lg), array.act.eq(act)]
         # The scratchpad read ports are registers, set in cycle k-1 for cycle k (at go for cycle 0, which reads
         # the new tile's first weight row).

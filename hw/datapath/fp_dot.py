@@ -5,7 +5,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.core_params import FP_MUL_STAGES
-from nmsat.hw.datapath.fp_mac import FpMac, add_step, order_fp32
+from nmsat.hw.datapath.fp_mac import FpMac, add_step, delayed, order_fp32
 
 
 class FpDotAcc(wiring.Component):
@@ -13,15 +13,17 @@ class FpDotAcc(wiring.Component):
     ``dot = (((+0 + a0*w0) + a1*w1) + ...)`` (`FpMac` from +0, each step rounded to fp32).
 
     `a`, `w`: P bf16 bit patterns given in cycle Y; ``acc_in`` and ``first`` are read in cycle Y + `stages`
-    and ``acc_out`` follows `chain` = `add_stages` cycles later (every add has `add_stages` registers;
-    `nmsat.sim.fp`, `nmsat.sim.golden.golden_gemm_fp_array`).
+    into a register (with the dot product beside them), so the partial sum from the PE above crosses to this
+    PE register to register and the add's compare starts from this PE's own register; ``acc_out`` follows
+    `chain` = ``1 + add_stages`` cycles after the read (every add has `add_stages` registers; `nmsat.sim.fp`,
+    `nmsat.sim.golden.golden_gemm_fp_array`).
     The interface of the integer `Mac`, so the PE takes either.
     """
 
     def __init__(self, mults, add_stages):
         self.mults, self.add_stages = mults, add_stages
         self.stages = FP_MUL_STAGES + mults * add_stages
-        self.chain = add_stages
+        self.chain = 1 + add_stages
         super().__init__({
             "a": In(data.ArrayLayout(16, mults)),
             "w": In(data.ArrayLayout(16, mults)),
@@ -34,6 +36,8 @@ class FpDotAcc(wiring.Component):
         m = Module()
         m.submodules.dot = dot = FpMac(self.mults, self.add_stages)
         m.d.comb += [dot.a.eq(self.a), dot.w.eq(self.w), dot.acc_in.eq(0)]
-        out, _ = add_step(m, order_fp32(m, self.acc_in, dot.acc_out_op, self.first, "acc"), self.add_stages, "add")
+        acc_in, first, dot_op = (delayed(m, v, n) for v, n in ((self.acc_in, "psum_in"), (self.first, "first"),
+                                                             (dot.acc_out_op, "dot")))
+        out, _ = add_step(m, order_fp32(m, acc_in, dot_op, first, "acc"), self.add_stages, "add")
         m.d.comb += self.acc_out.eq(out)
         return m

@@ -124,7 +124,7 @@ def _stage(m, registered, layout, fields, name):
     return sig
 
 
-def _delay(m, value, name):
+def delayed(m, value, name):
     """`value` one cycle later (a reset-less register of its shape)."""
     reg = Signal(value.shape(), name=name, reset_less=True)
     m.d.sync += reg.eq(value)
@@ -351,7 +351,7 @@ class FpMac(wiring.Component):
         m = Module()
         acc = _unpack_fp32(m, self.acc_in, "acc_in")
         for d in range(MUL_STAGES):
-            acc = _delay(m, acc, f"acc_d{d}")
+            acc = delayed(m, acc, f"acc_d{d}")
         products = []
         for j in range(self.mults):
             raw = _stage(m, True, _Product, _multiply(self.a[j], self.w[j]), f"p{j}_raw")

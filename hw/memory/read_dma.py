@@ -141,7 +141,7 @@ class ReadDMA(wiring.Component):
                     nxt = a_slice + job.a_group_beats
                     m.d.sync += [a_group.eq(a_group + 1), a_slice.eq(nxt), a_block.eq(nxt)]
         with m.If(go):
-            m.d.sync += [d_w.eq(w), d_left_m1.eq(Mux(w, job.w_beats, job.a_beats) - 1), d_pieces.eq(pieces - ~w),
+            m.d.sync += [d_w.eq(w), d_left_m1.eq(go_left_m1), d_pieces.eq(pieces - ~w),
                          w_block.eq(0), w_row.eq(bank_addr(job.w_bank, 0, p.w_depth)), a_block.eq(0), a_slice.eq(0),
                          a_group.eq(0), a_row.eq(bank_addr(job.a_bank, job.a_base, p.a_depth))]
         m.d.comb += self.busy_next.eq(Mux(go, job.nonempty, Mux(beat & piece_end, d_pieces != 0, self.busy)))
