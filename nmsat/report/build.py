@@ -31,13 +31,16 @@ def _clock_note(cfg):
     return _pe_clock_note(cfg) + _core_clock_note()
 
 
+def _seeds(n):
+    return "1 nextpnr seed" if n == 1 else f"median of {n} nextpnr seeds"
+
+
 def _core_clock_note():
     cores = [(arith, c) for arith in ("int", "bf16") if (c := collect.core_fmax(arith))]
     if not cores:
         return ""
     return " The PE's Fmax is an upper bound for a core's clock." + "".join(
-        f" The whole {arith} `{c['config']}` core, placed and routed (`{c['file']}`, median of {c['seeds']} nextpnr "
-        f"seed{'s' if c['seeds'] != 1 else ''}), closes at "
+        f" The whole {arith} `{c['config']}` core, placed and routed (`{c['file']}`, {_seeds(c['seeds'])}), closes at "
         f"{c['dense']:g} MHz dense-only and {c['nm']:g} MHz with N:M (its N:M critical path: `{c['path']}`)."
         for arith, c in cores)
 
@@ -50,7 +53,7 @@ def _pe_clock_note(cfg):
                 "recorded (`python benchmarks/bench_timing.py`), so that clock is not measured.")
     met = "meets" if min(fmax["dense"], fmax["nm"]) >= clock else "misses"
     return (f"Cycle counts and cycle speedups do not depend on the clock. The config states {clock:g} MHz; "
-            f"place-and-route of its PE ({fmax['device']}, median of {fmax['seeds']} nextpnr seeds, "
+            f"place-and-route of its PE ({fmax['device']}, {_seeds(fmax['seeds'])}, "
             f"`{fmax['file']}`; the 32x32 core does not fit that FPGA) closes "
             f"at {fmax['dense']:g} MHz dense-only and {fmax['nm']:g} MHz with N:M, so it {met} that target. "
             "Section *Datapath and clock* gives step times at the measured PE Fmax; other seconds use the config's "
