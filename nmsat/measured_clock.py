@@ -3,12 +3,15 @@ clock says whether that clock is met.
 
 `nmsat timing` records each report it makes under ``$NMSAT_CACHE/timing/by-config`` (default
 ``~/.cache/nmsat``); `benchmarks/bench_timing.py` also merges its reports into the shipped
-``nmsat/data/measured_fmax.json``. Both are keyed by a hash of the config's hardware parameters
-(`nmsat.core_params.CoreParams.to_dict`) and of the RTL generator's sources, so a record only ever speaks
-for the exact design it measured: after any change to the RTL, a config reads as not placed and routed
-until it is measured again.
+``nmsat/data/measured_fmax.json``. Both are keyed, per block (PE or core), by a hash of the config's hardware
+parameters (`nmsat.core_params.CoreParams.to_dict`), of every source the block is generated from (its module
+and each nmsat module it imports, transitively, found by reading the imports, without running them) and of
+the timing flow's own sources, so a record only ever speaks for the exact design it measured: after a change
+to any of those sources, that block of a config reads as not placed and routed until it is measured again,
+while a block built without the changed file keeps its record (a loop-engine change leaves the PEs' records).
 """
 
+import ast
 import hashlib
 import importlib.util
 import json
@@ -23,28 +26,82 @@ from nmsat.errors import NmsatError
 SHIPPED = "measured_fmax.json"
 
 
-def rtl_source_files():
-    """The RTL generator's sources: every module of ``nmsat.hw`` but its testbenches (``tb`` folders)."""
-    root = Path(importlib.util.find_spec("nmsat.hw").submodule_search_locations[0])
-    return [p for p in sorted(root.rglob("*.py")) if "tb" not in p.relative_to(root).parts[:-1]]
+BLOCK_MODULES = {"pe": "nmsat.hw.datapath.pe", "core": "nmsat.hw.core"}  # what `nmsat timing` places and routes
+FLOW_MODULES = ("nmsat.hw.flow.timing", "nmsat.hw.flow.wrapper")  # how it measures them
 
 
-def _rtl_sources():
-    """Hash of `rtl_source_files`: a record is for this RTL only."""
+def _package_roots():
+    """{package: folder} of nmsat and its sub-packages that install from their own folders (hw, sim, algo)."""
+    roots = {"nmsat": Path(importlib.util.find_spec("nmsat").submodule_search_locations[0])}
+    for sub in ("hw", "sim", "algo"):
+        roots[f"nmsat.{sub}"] = Path(importlib.util.find_spec(f"nmsat.{sub}").submodule_search_locations[0])
+    return roots
+
+
+def _module_files(name, roots):
+    """The source files importing module `name` runs (its packages' ``__init__`` and itself), or [] when `name`
+    is not an nmsat module (e.g. a class imported from one)."""
+    parts = name.split(".")
+    root = max((r for r in roots if parts[:len(r.split("."))] == r.split(".")), key=len, default=None)
+    if root is None:
+        return []
+    folder, files = roots[root], []
+    rest = parts[len(root.split(".")):]
+    for i, part in enumerate(rest):
+        files.append(folder / "__init__.py")
+        if i == len(rest) - 1 and (folder / f"{part}.py").is_file():
+            return [*files, folder / f"{part}.py"]
+        folder = folder / part
+        if not folder.is_dir():
+            return []
+    return [*files, folder / "__init__.py"]
+
+
+def _imported(path):
+    """Dotted names a source file imports, anywhere in it (``from a import b`` gives ``a`` and ``a.b``)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{a.name}" for a in node.names)
+
+
+def rtl_source_files(block):
+    """{module: file} of every nmsat source `block` ("pe" or "core") is generated from, and of the timing flow's
+    own modules (`FLOW_MODULES`, not what they import: the flow builds either block)."""
+    roots = _package_roots()
+    found = {name: _module_files(name, roots)[-1] for name in FLOW_MODULES}
+    todo = [BLOCK_MODULES[block]]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        files = _module_files(name, roots)
+        if not files:
+            continue
+        found[name] = files[-1]
+        todo.extend(n for n in _imported(files[-1]) if n.startswith("nmsat"))
+        todo.extend(".".join(name.split(".")[:i]) for i in range(1, len(name.split("."))))  # its packages
+    return found
+
+
+def _rtl_sources(block):
+    """Hash of `rtl_source_files`: a record is for these sources only."""
     digest = hashlib.sha256()
-    for path in rtl_source_files():
-        digest.update(path.read_bytes())
+    for name, path in sorted(rtl_source_files(block).items()):
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def design_key(cfg):
-    """Hash of the hardware `cfg` describes and of the RTL generator's sources; None when the RTL cannot
-    build `cfg`."""
+def design_key(cfg, block):
+    """Hash of the hardware `cfg` describes and of the sources its `block` is generated from; None when the RTL
+    cannot build `cfg`."""
     try:
         params = core_params(cfg).to_dict()
     except NmsatError:
         return None
-    return hashlib.sha256(json.dumps([params, _rtl_sources()], sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([params, _rtl_sources(block)], sort_keys=True).encode()).hexdigest()[:16]
 
 
 def summary(report):
@@ -62,7 +119,7 @@ def _cache_dir():
 
 def record(cfg, report):
     """Keep `report` (of `cfg`, already in the report's datapath) in the cache's records."""
-    key = design_key(cfg)
+    key = design_key(cfg, report["block"])
     if key is not None:
         write_text(_cache_dir() / f"{key}-{report['block']}.json", json.dumps(summary(report), indent=2) + "\n")
 
@@ -70,7 +127,7 @@ def record(cfg, report):
 def ship(cfg, report):
     """Merge `report` (of `cfg`, in the report's datapath) into the shipped records (a development step:
     `benchmarks/bench_timing.py`, run in a source checkout)."""
-    key = design_key(cfg)
+    key = design_key(cfg, report["block"])
     if key is None:
         return
     rec = summary(report)
@@ -92,15 +149,12 @@ def shipped():
 
 def lookup(cfg):
     """{block: summary} of the measurements of `cfg`'s design: this machine's cache, else the shipped ones."""
-    return _records(design_key(cfg))
-
-
-def _records(key):
-    if key is None:
-        return {}
     found = {}
     ship = shipped()
-    for block in ("pe", "core"):
+    for block in BLOCK_MODULES:
+        key = design_key(cfg, block)
+        if key is None:
+            return {}
         path = _cache_dir() / f"{key}-{block}.json"
         if path.exists():
             found[block] = json.loads(path.read_text())
@@ -114,10 +168,9 @@ def clock_line(cfg, cycles, sparse):
     not, the run's time and static energy at the measured Fmax (the whole core's where measured, else the
     PE's: an upper bound; the N:M variant for a `sparse` run, else the dense-only one)."""
     clock = cfg.array.clock_mhz
-    key = design_key(cfg)
-    found = _records(key)
+    found = lookup(cfg)
     if not found:
-        why = "the RTL cannot build this config" if key is None else "not placed and routed"
+        why = "the RTL cannot build this config" if design_key(cfg, "pe") is None else "not placed and routed"
         return (f"clock: {clock:g} MHz is the config's target ({why}; `nmsat timing --config F` measures the "
                 "generated PE or core)")
     block = "core" if "core" in found else "pe"

@@ -1,5 +1,7 @@
 """`nmsat.measured_clock`: a time printed at the config's clock says whether place-and-route met it."""
 
+from pathlib import Path
+
 import pytest
 
 from nmsat import measured_clock
@@ -26,7 +28,7 @@ def test_unmeasured_config_says_its_clock_is_a_target(cache):
 
 def test_config_the_rtl_cannot_build_says_so(cache):
     cfg = load_config("hw-small").replace(array={"dataflows": ["os"]})
-    assert measured_clock.design_key(cfg) is None
+    assert measured_clock.design_key(cfg, "pe") is None
     assert "the RTL cannot build this config" in measured_clock.clock_line(cfg, 1000, sparse=False)
 
 
@@ -62,14 +64,33 @@ def test_shipped_records_are_well_formed():
         assert set(rec["fmax_mhz"]) <= {"dense", "nm"} and all(f > 0 for f in rec["fmax_mhz"].values())
 
 
-def test_a_change_to_the_rtl_sources_changes_the_key(monkeypatch):
+def test_a_change_to_a_source_of_the_block_changes_its_key(monkeypatch, tmp_path):
+    src = tmp_path / "pe.py"
+    src.write_text("A = 1\n")
+    monkeypatch.setattr(measured_clock, "rtl_source_files", lambda block: {"nmsat.hw.datapath.pe": src})
     cfg = load_config("hw-small")
-    before = measured_clock.design_key(cfg)
-    monkeypatch.setattr(measured_clock, "_rtl_sources", lambda: "another generator")
-    assert measured_clock.design_key(cfg) != before
+    before = measured_clock.design_key(cfg, "pe")
+    src.write_text("A = 2\n")
+    assert measured_clock.design_key(cfg, "pe") != before
 
 
-def test_the_key_covers_the_rtl_generator_sources():
-    names = {p.as_posix() for p in measured_clock.rtl_source_files()}
-    assert any(n.endswith("hw/datapath/pe.py") for n in names) and any(n.endswith("hw/core.py") for n in names)
-    assert not any("/tb/" in n for n in names)
+def test_each_block_is_keyed_by_the_sources_it_is_generated_from():
+    pe, core = (measured_clock.rtl_source_files(block) for block in ("pe", "core"))
+    assert {"nmsat.hw.datapath.pe", "nmsat.hw.datapath.fp_mac", "nmsat.hw.datapath.nmmux", "nmsat.core_params",
+            "nmsat.hw.layouts", "nmsat.hw.flow.timing", "nmsat.hw.flow.wrapper"} <= set(pe)
+    assert "nmsat.hw.control.loop_engine" not in pe and set(pe) < set(core)
+    assert {"nmsat.hw.core", "nmsat.hw.control.loop_engine", "nmsat.hw.memory.write_dma"} <= set(core)
+    assert all(path.is_file() for path in core.values())
+    assert not any(name.startswith("nmsat.hw.tb") for name in core)
+
+
+def test_a_pe_record_survives_a_change_outside_the_pe(cache, monkeypatch):
+    cfg = load_config("hw-small")
+    measured_clock.record(cfg, _report(cfg, "pe", 120.0, 100.0))
+    core_key = measured_clock.design_key(cfg, "core")
+    real = measured_clock.rtl_source_files
+    extra = {"changed.control": Path(__file__)}  # a file only the core is built from
+    monkeypatch.setattr(measured_clock, "rtl_source_files",
+                        lambda block: {**real(block), **(extra if block == "core" else {})})
+    assert measured_clock.design_key(cfg, "core") != core_key
+    assert measured_clock.lookup(cfg)["pe"]["fmax_mhz"] == {"dense": 120.0, "nm": 100.0}
