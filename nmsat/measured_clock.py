@@ -38,23 +38,15 @@ def _package_roots():
     return roots
 
 
-def _module_files(name, roots):
-    """The source files importing module `name` runs (its packages' ``__init__`` and itself), or [] when `name`
-    is not an nmsat module (e.g. a class imported from one)."""
+def _module_file(name, roots):
+    """Source file of nmsat module or package `name`, or None when `name` is not one (e.g. a class imported
+    from one)."""
     parts = name.split(".")
     root = max((r for r in roots if parts[:len(r.split("."))] == r.split(".")), key=len, default=None)
     if root is None:
-        return []
-    folder, files = roots[root], []
-    rest = parts[len(root.split(".")):]
-    for i, part in enumerate(rest):
-        files.append(folder / "__init__.py")
-        if i == len(rest) - 1 and (folder / f"{part}.py").is_file():
-            return [*files, folder / f"{part}.py"]
-        folder = folder / part
-        if not folder.is_dir():
-            return []
-    return [*files, folder / "__init__.py"]
+        return None
+    path = roots[root].joinpath(*parts[len(root.split(".")):])
+    return next((f for f in (path.with_suffix(".py"), path / "__init__.py") if f.is_file()), None)
 
 
 def _imported(path):
@@ -71,17 +63,15 @@ def rtl_source_files(block):
     """{module: file} of every nmsat source `block` ("pe" or "core") is generated from, and of the timing flow's
     own modules (`FLOW_MODULES`, not what they import: the flow builds either block)."""
     roots = _package_roots()
-    found = {name: _module_files(name, roots)[-1] for name in FLOW_MODULES}
+    found = {name: _module_file(name, roots) for name in FLOW_MODULES}
     todo = [BLOCK_MODULES[block]]
     while todo:
         name = todo.pop()
-        if name in found:
+        path = None if name in found else _module_file(name, roots)
+        if path is None:
             continue
-        files = _module_files(name, roots)
-        if not files:
-            continue
-        found[name] = files[-1]
-        todo.extend(n for n in _imported(files[-1]) if n.startswith("nmsat"))
+        found[name] = path
+        todo.extend(n for n in _imported(path) if n.startswith("nmsat"))
         todo.extend(".".join(name.split(".")[:i]) for i in range(1, len(name.split("."))))  # its packages
     return found
 
