@@ -18,7 +18,6 @@ its critical path. Writes ``benchmarks/results/dsp_registers.json`` atomically.
 import argparse
 import json
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat import atomic
-from nmsat.hw.flow.timing import place_and_route, synthesize_block
+from nmsat.hw.flow.timing import block_timing
 
 OUT = Path(__file__).resolve().parent / "results" / "dsp_registers.json"
 MULTS = 4
@@ -71,16 +70,12 @@ def main():
     load_before, start = os.getloadavg(), time.monotonic()
     variants = {}
     for name, dsp in (("inferred", False), ("dsp_registers", True)):
-        folder, synth = synthesize_block(Multipliers(dsp))
-        runs = [place_and_route(folder, seed, args.freq) for seed in range(1, args.seeds + 1)]
-        fmax = [r["fmax_mhz"] for r in runs]
-        mid = sorted(runs, key=lambda r: r["fmax_mhz"])[len(runs) // 2]
-        variants[name] = {"fmax_mhz": fmax, "fmax_median_mhz": statistics.median(fmax), "cells": synth["cells_block"],
-                          "critical_path": mid["critical_path"]}
-        cp = mid["critical_path"]
-        print(f"{name:14} Fmax per seed {fmax}, median {statistics.median(fmax):.1f} MHz; critical path "
+        t = block_timing(lambda dsp=dsp: Multipliers(dsp), tuple(range(1, args.seeds + 1)), args.freq)
+        cp = t["critical_path"]
+        variants[name] = {k: t[k] for k in ("fmax_mhz", "fmax_median_mhz", "cells", "critical_path")}
+        print(f"{name:14} Fmax per seed {t['fmax_mhz']}, median {t['fmax_median_mhz']:.1f} MHz; critical path "
               f"{cp['from']} -> {cp['to']} {cp['delay_ns']:.2f} ns (clock-to-out {cp['clk-to-q_ns']:.2f}, logic "
-              f"{cp['logic_ns']:.2f}, routing {cp['routing_ns']:.2f}); cells {synth['cells_block']}")
+              f"{cp['logic_ns']:.2f}, routing {cp['routing_ns']:.2f}); cells {t['cells']}")
     result = {"device": "LFE5U-85F CABGA381", "mults": MULTS, "target_mhz": args.freq, "variants": variants,
               "bench": {"wall_s": round(time.monotonic() - start, 1), "cpus": os.cpu_count(),
                         "loadavg_before": [round(x, 2) for x in load_before],
