@@ -27,7 +27,7 @@ SHIPPED = "measured_fmax.json"
 
 
 BLOCK_MODULES = {"pe": "nmsat.hw.datapath.pe", "core": "nmsat.hw.core"}  # what `nmsat timing` places and routes
-FLOW_MODULES = ("nmsat.hw.flow.timing", "nmsat.hw.flow.wrapper")  # how it measures them
+FLOW_MODULES = ("nmsat.hw.flow.timing", "nmsat.hw.flow.wrapper", "nmsat.hw.flow.yosys")  # how it measures them
 
 
 def _package_roots():

