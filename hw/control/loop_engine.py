@@ -15,10 +15,10 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.core_params import ADDR_WIDTH
-from nmsat.hw.control.replicas import load_when
 from nmsat.hw.control.tile_engine import tile_layout
 from nmsat.hw.memory.read_dma import load_layout
 from nmsat.hw.memory.write_dma import store_layout
+from nmsat.hw.replicas import load_when
 
 COUNT_WIDTH = 16
 

@@ -13,13 +13,14 @@ N-steps+t-(G-1-g)*h*chain, after the fold add (the row there, read fold+2 cycles
 ``accumulate``; +0 otherwise).
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.fp_mac import Fp32Add
 from nmsat.hw.datapath.systolic import SystolicArray
 from nmsat.hw.layouts import out_slot_layout, weight_layout, weight_row_layout, weight_word_layout
+from nmsat.hw.replicas import replicate, share
 
 
 def tile_layout(p, count_width):
@@ -65,17 +66,21 @@ class TileEngine(wiring.Component):
                     m.d.comb += w[c].idx[j].eq(row[base + i * p.idx_width:base + (i + 1) * p.idx_width])
         return w
 
-    def _spread(self, m, row, mode):
-        """Compact activation row (element r*E + e) -> the array's windows (row r, element e < E), per mode."""
+    def _spread(self, m, row, modes):
+        """Compact activation row (element r*E + e) -> the array's windows (row r, element e < E), per mode; each
+        element's mux selects on its share of `modes` (copies of the tile's mode)."""
         p = self.p
         d = p.data_width
         out = Signal(p.a_row_bits)
-        with m.Switch(mode):
-            for k in p.modes:
-                e = p.window(k)
-                with m.Case(k):
-                    pad = [Const(0, (p.e_max - e) * d)] if e < p.e_max else []
-                    m.d.comb += out.eq(Cat(*(Cat(row[r * e * d:(r + 1) * e * d], *pad) for r in range(p.rows))))
+        for r in range(p.rows):
+            for e in range(p.e_max):
+                i = r * p.e_max + e
+                with m.Switch(share(modes, i, p.rows * p.e_max)):
+                    for k in p.modes:
+                        w = p.window(k)
+                        with m.Case(k):
+                            m.d.comb += out[i * d:(i + 1) * d].eq(row[(r * w + e) * d:(r * w + e + 1) * d] if e < w
+                                                                else 0)
         return out
 
     def _row_keep(self, m, cmd, rows):
@@ -174,8 +179,9 @@ class TileEngine(wiring.Component):
         w_valid = Signal()
         weights = self._weights(m, w_q)
         m.d.sync += w_valid.eq(info_q.valid)
+        zero_q = replicate(m, "w_zero", info.zero, p.w_row_bits)  # copies of info_q.zero
         for c in range(c_):
-            m.d.sync += [w_top[c].w.eq(Mux(info_q.zero, 0, weights[c])), w_top[c].mode.eq(cmd.mode),
+            m.d.sync += [w_top[c].w.eq(Mux(share(zero_q, c, c_), 0, weights[c])), w_top[c].mode.eq(cmd.mode),
                          w_top[c].top.eq(info_q.top), w_top[c].hops.eq(info_q.hops)]
             m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid)]
 
@@ -187,17 +193,19 @@ class TileEngine(wiring.Component):
         with m.If(go):
             m.d.sync += a_stop.eq(t.steps + r_ - 1)
         a_on, a_on_next = window("a_on", r_ - 1, a_stop)
-        a_valid, a_valid_q = Signal(), Signal()
+        a_valid = Signal()
         a_q = Signal.like(self.a_data, reset_less=True)
         act = Signal(p.a_row_bits, reset_less=True)
-        spread = self._spread(m, a_q, cmd.mode)
-        d = p.data_width
-        kept = []
+        # The tile's mode and a_valid_q as copies, each to a share of the row's elements (`nmsat.hw.replicas`).
+        spread = self._spread(m, a_q, replicate(m, "a_mode", t.mode, p.a_row_bits, enable=go))
+        a_valid_q = replicate(m, "a_valid_q", a_valid, p.a_row_bits)
+        d, elems = p.data_width, r_ * p.e_max
         for r, keep in enumerate(self._row_keep(m, cmd, r_)):
             for e in range(p.e_max):
-                kept.append(Mux(keep[e], spread[(r * p.e_max + e) * d:(r * p.e_max + e + 1) * d], 0))
-        m.d.sync += [a_valid.eq(running & a_on), a_valid_q.eq(a_valid), a_q.eq(self.a_data),
-                     act.eq(Mux(a_valid_q, Cat(*kept), 0))]
+                i = r * p.e_max + e
+                m.d.sync += act[i * d:(i + 1) * d].eq(Mux(keep[e] & share(a_valid_q, i, elems),
+                                                          spread[i * d:(i + 1) * d], 0))
+        m.d.sync += [a_valid.eq(running & a_on), a_q.eq(self.a_data)]
         m.d.comb += [array.groups.eq(cmd.lg), array.act.eq(act)]
         # The scratchpad read ports are registers, set in cycle k-1 for cycle k (at go for cycle 0, which reads
         # the new tile's first weight row).
@@ -231,7 +239,9 @@ class TileEngine(wiring.Component):
             ren, raddr = port(f"slot{g}_r", is_used & r_next, base, range(2 * p.o_depth))
             # The row read back, or 0 when the tile does not accumulate: the choice is made into the register.
             prior = Signal(out_slot_layout(p), name=f"slot{g}_prior", reset_less=True)
-            m.d.sync += prior.eq(Mux(cmd.accumulate, self.o_rdata[g], 0))
+            accumulate = replicate(m, f"slot{g}_accumulate", t.accumulate, len(prior.as_value()), enable=go)
+            for c in range(c_):
+                m.d.sync += prior[c].eq(Mux(share(accumulate, c, c_), self.o_rdata[g][c], 0))
             m.d.comb += [self.o_wen[g].eq(wen), self.o_waddr[g].eq(waddr), self.o_ren[g].eq(ren),
                          self.o_raddr[g].eq(raddr)]
             for c in range(c_):

@@ -18,7 +18,7 @@ from nmsat.atomic import write_text
 from nmsat.cache import cache_path
 from nmsat.errors import NmsatError
 
-# A register whose wire carries ``keep`` (a replicated control register, `nmsat.hw.control.replicas`) gets the
+# A register whose wire carries ``keep`` (a replicated control register, `nmsat.hw.replicas`) gets the
 # attribute on its cell too, so that ``opt_merge`` keeps the copies apart.
 KEEP_REGISTERS = "proc; setattr -set keep 1 w:* a:keep %i %ci1:+[Q] c:* %i"
 TARGETS = {"xilinx": "synth_xilinx -noiopad", "ice40": "synth_ice40"}

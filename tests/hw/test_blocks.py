@@ -12,6 +12,7 @@ from nmsat.hw.datapath.mac import Mac
 from nmsat.hw.datapath.nmmux import NMMux, NMPick
 from nmsat.hw.datapath.pe import PE
 from nmsat.hw.datapath.skew import Skew
+from nmsat.hw.replicas import LOADS_PER_COPY
 from nmsat.nm import compress, nm_mask
 from nmsat.sim.golden import golden_gemm, wrap
 from nmsat.sim.tile import weight_rows, window
@@ -96,6 +97,23 @@ def test_delay_line_delays_by_its_cycles(cycles):
     async def bench(ctx):
         for t, value in enumerate(stream):
             ctx.set(dut.i, int(value))
+            if t >= cycles:
+                assert ctx.get(dut.o) == stream[t - cycles], t
+            await ctx.tick()
+
+    _run(dut, bench)
+
+
+def test_delay_line_slices_a_wide_bus():
+    """A bus wider than LOADS_PER_COPY bits is several rings, each with its own address register: same delay."""
+    width, cycles = 2 * LOADS_PER_COPY + 22, 9
+    dut = DelayLine(width, cycles)
+    rng = np.random.default_rng(5)
+    stream = [int.from_bytes(rng.bytes(width // 8 + 1), "little") % (1 << width) for _ in range(40)]
+
+    async def bench(ctx):
+        for t, value in enumerate(stream):
+            ctx.set(dut.i, value)
             if t >= cycles:
                 assert ctx.get(dut.o) == stream[t - cycles], t
             await ctx.tick()

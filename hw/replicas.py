@@ -18,14 +18,20 @@ def copies_for(loads):
     return max(1, -(-loads // LOADS_PER_COPY))
 
 
-def replicate(m, name, value_next, loads, init=0):
-    """Registers (``copies_for(loads)`` of them) that each load `value_next` every cycle."""
+def replicate(m, name, value, loads, init=0, enable=None):
+    """Registers (``copies_for(loads)`` of them) that each load `value`, every cycle or where `enable` is high."""
     out = []
     for i in range(copies_for(loads)):
-        copy = Signal(name=f"{name}_r{i}", init=init, attrs={"keep": 1})
-        m.d.sync += copy.eq(value_next)
+        copy = Signal(Value.cast(value).shape(), name=f"{name}_r{i}", init=init, attrs={"keep": 1})
+        with m.If(1 if enable is None else enable):
+            m.d.sync += copy.eq(value)
         out.append(copy)
     return out
+
+
+def share(copies, index, count):
+    """The copy that load `index` of `count` uses: consecutive loads share a copy."""
+    return copies[index * len(copies) // count]
 
 
 def load_when(m, name, enable_next, pairs, init=0):
