@@ -177,8 +177,11 @@ class LoopEngine(wiring.Component):
         # The descriptor register follows the port while the engine is idle (so it holds the descriptor taken at
         # the handshake); the walker starts from it in the next cycle (`start`), so no arithmetic on the
         # descriptor port reaches a walker register.
+        # Idle next cycle (~run_next & ~finish_next): a running engine stays running or finishes, a finishing one
+        # finishes while a write is pending, an idle one starts at the handshake (so no `ready` in it).
         finish_next = Mux(finish & ~self.store_pending, 0, Mux(run & ready & ~work, 1, finish))
-        load_when(m, "idle", ~run_next & ~finish_next, [(d, self.desc.payload)], init=1)
+        load_when(m, "idle", ~run & Mux(finish, ~self.store_pending, ~self.desc.valid), [(d, self.desc.payload)],
+                  init=1)
         g = (1 << d.lg) - 1
         load_when(m, "start", latch, [
             (t_par, 0), (o_par, 0), (kf_left, d.k_folds - 1), (nb_left, d.n_blocks - 1), (mc_left, d.m_chunks - 1),

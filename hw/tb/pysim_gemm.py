@@ -19,6 +19,7 @@ def run_descriptor_pysim(dut, word, words, bus_bytes, max_cycles):
             await ctx.tick()
         await ctx.tick()
         ctx.set(dut.desc.valid, 0)
+        ctx.set(dut.desc.payload.as_value(), ~word & ((1 << len(dut.desc.payload.as_value())) - 1))  # not valid now
         cycle = 0
         while True:
             cycle += 1

@@ -55,6 +55,7 @@ async def run_gemms(dut):
         await RisingEdge(dut.clk)  # the core is idle: ready is high, so this edge is the handshake
         start, wall = get_sim_time("ns"), time.perf_counter()
         dut.desc__valid.value = 0
+        dut.desc__payload.value = ~int(gemm["desc"]) & ((1 << len(dut.desc__payload)) - 1)  # no longer valid
         timeout = ClockCycles(dut.clk, params["max_cycles"])
         fired = await First(RisingEdge(dut.done), timeout)
         assert fired is not timeout, f"no done within {params['max_cycles']} cycles"
