@@ -14,12 +14,14 @@ frequency (place-and-route).
 import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
@@ -126,6 +128,34 @@ def critical_path(report):
             "path": [[s["type"], round(s["delay"], 3), _cell_name(s["to"]["cell"])] for s in path if s["delay"] > 0]}
 
 
+NEAR_CRITICAL = 0.9  # an endpoint whose latest arrival is this share of the worst path's delay or more
+ENDPOINT_CELLS = ("TRELLIS_FF", "MULT18X18D", "DP16KD", "TRELLIS_RAMW")
+_INDEX = re.compile(r"\[\d+\]|\$\d+")
+
+
+def _block_of(cell):
+    """The hierarchy above a register or memory cell, to 3 levels under the wrapper's ``block``."""
+    name = _INDEX.sub("", _cell_name(cell))
+    if not name.startswith("block."):
+        return "(wrapper)"
+    return ".".join(name.removeprefix("block.").split(".")[:3]).rstrip(".") or "(block's own)"
+
+
+def near_critical(report):
+    """{block: endpoints} of the registers, DSPs and memories whose latest arrival is at least `NEAR_CRITICAL` of
+    the worst, most first (from nextpnr's detailed net timings): what else would bound the clock once the worst
+    path is cut."""
+    worst = sum(s["delay"] for s in report["critical_paths"][0]["path"])
+    late = {}
+    for net in report.get("detailed_net_timings", []):
+        for end in net["endpoints"]:
+            if any(c in end["cell"] for c in ENDPOINT_CELLS):
+                key = (end["cell"], end["port"])
+                late[key] = max(late.get(key, 0.0), end["delay"][1])
+    counts = Counter(_block_of(cell) for (cell, _), arrival in late.items() if arrival >= NEAR_CRITICAL * worst)
+    return dict(counts.most_common())
+
+
 def place_and_route(folder, seed, freq_mhz):
     """Place and route ``folder/pnr.json`` with `seed`: {fmax_mhz, critical_path, device, pnr_s} (cached). A seed
     nextpnr cannot place or route gives ``fmax_mhz`` None and its error as ``failed`` (cached too: nextpnr is
@@ -151,7 +181,8 @@ def place_and_route(folder, seed, freq_mhz):
     seconds = time.monotonic() - start
     used = {k: v["used"] for k, v in report["utilization"].items() if v["used"]}
     result = {"seed": seed, "fmax_mhz": round(min(c["achieved"] for c in report["fmax"].values()), 2),
-              "critical_path": critical_path(report), "device": used, "pnr_s": round(seconds, 1),
+              "critical_path": critical_path(report), "near_critical": near_critical(report),
+              "device": used, "pnr_s": round(seconds, 1),
               "loadavg_1min": round(os.getloadavg()[0], 2)}  # the machine's load when this run ended
     write_text(done, json.dumps(result))
     return result
@@ -185,6 +216,7 @@ def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):
     return {"fmax_mhz": fmax, "fmax_median_mhz": statistics.median(r["fmax_mhz"] for r in ranked),
             "seeds": list(seeds), "unrouted": {r["seed"]: r["failed"] for r in runs if r["fmax_mhz"] is None},
             "target_mhz": freq_mhz, "critical_path": ranked[len(ranked) // 2]["critical_path"],
+            "near_critical": ranked[len(ranked) // 2].get("near_critical"),
             "utilisation": classify(synth["cells_block"]), "cells": synth["cells_block"],
             "device_wrapped": ranked[len(ranked) // 2]["device"], "ports_in_out": list(ports),
             "synth_s": synth["synth_s"], "pnr_s": [r["pnr_s"] for r in runs],
@@ -266,4 +298,8 @@ def format_timing(report):
         if "path" in cp:  # runs cached before the path was kept have its summary only
             cells = [c for _, _, c in cp["path"]]
             lines.append("  through " + " > ".join(c for i, c in enumerate(cells) if not i or c != cells[i - 1]))
+        if v.get("near_critical"):
+            near, top = v["near_critical"], list(v["near_critical"].items())[:8]
+            lines.append(f"  endpoints within {100 - 100 * NEAR_CRITICAL:g}% of it: {sum(near.values())} ("
+                         + ", ".join(f"{block} {n}" for block, n in top) + (", ..." if len(near) > 8 else "") + ")")
     return "\n".join(lines)

@@ -65,6 +65,8 @@ def test_flow_on_a_tiny_design(tmp_path, monkeypatch):
     assert res["ports_in_out"] == [12, 16]
     cp = res["critical_path"]
     assert cp["delay_ns"] > 0 and cp["delay_ns"] == pytest.approx(1000 / res["fmax_median_mhz"], rel=0.05)
+    assert sum(res["near_critical"].values()) >= 1  # the worst path's own endpoint at least
+    assert set(res["near_critical"]) <= {"q", "(wrapper)"}  # by register name: _Acc has no submodules
     monkeypatch.setattr(timing, "_run", lambda *a: pytest.fail("cached design was synthesised again"))
     assert timing.block_timing(_Acc, seeds=(1,), freq_mhz=100) == res
 
