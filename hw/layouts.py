@@ -1,7 +1,9 @@
 """Bit layouts shared by the RTL blocks (documented in docs/hw-interface.md)."""
 
-from amaranth import signed, unsigned
+from amaranth import Shape, signed, unsigned
 from amaranth.lib import data
+
+from nmsat.hw.replicas import copies_for
 
 
 def weight_layout(p):
@@ -10,11 +12,18 @@ def weight_layout(p):
                               "idx": data.ArrayLayout(unsigned(p.idx_width), p.mults)})
 
 
+def keep_copies(p):
+    """Copies of a weight word's ``keep`` bit: one per `LOADS_PER_COPY` of the registers a PE loads with it."""
+    return copies_for(Shape.cast(weight_layout(p)).width + 1)
+
+
 def weight_word_layout(p):
     """A weight word flowing down a column: the weights, the tile's mode, whether the PE that keeps it starts
-    a row group (``top``), the rows left to travel (``hops``) and ``valid``."""
+    a row group (``top``), the rows left to travel (``hops``), ``valid``, and ``keep`` (`keep_copies` bits,
+    all equal): whether the PE it enters keeps it (``valid`` and ``hops == 0``), decided by the register
+    that sends it."""
     return data.StructLayout({"w": weight_layout(p), "mode": p.mode_width, "top": 1,
-                              "hops": max(1, (p.rows - 1).bit_length()), "valid": 1})
+                              "hops": max(1, (p.rows - 1).bit_length()), "valid": 1, "keep": keep_copies(p)})
 
 
 def act_layout(p):

@@ -34,10 +34,10 @@ def share(copies, index, count):
     return copies[index * len(copies) // count]
 
 
-def load_when(m, name, enable_next, pairs, init=0):
-    """``target <= value`` for each ``(target, value)`` of `pairs` in the cycles where an enable is high: the
-    enable is a register loaded with `enable_next` (initial value `init`), replicated for the targets' bits
-    (end to end, split into equal slices, one per copy)."""
+def load_split(m, enables, pairs):
+    """``target <= value`` for each ``(target, value)`` of `pairs` in the cycles where its enable is high: the
+    targets' bits, end to end, split into ``len(enables)`` equal slices, slice i enabled by ``enables[i]``
+    (copies of one register)."""
     targets, values = [], []
     for target, value in pairs:
         t = Value.cast(target)
@@ -46,8 +46,14 @@ def load_when(m, name, enable_next, pairs, init=0):
         targets.append(t)
         values.append(v)
     t, v = Cat(*targets), Cat(*values)
-    enables = replicate(m, name, enable_next, len(t), init)
     for i, en in enumerate(enables):
         lo, hi = i * len(t) // len(enables), (i + 1) * len(t) // len(enables)
         with m.If(en):
             m.d.sync += t[lo:hi].eq(v[lo:hi])
+
+
+def load_when(m, name, enable_next, pairs, init=0):
+    """`load_split` with its enable a register loaded with `enable_next` (initial value `init`), replicated for
+    the targets' bits."""
+    width = sum(len(Value.cast(t)) for t, _ in pairs)
+    load_split(m, replicate(m, name, enable_next, width, init), pairs)

@@ -22,15 +22,15 @@ FP_MUL_STAGES = 2  # bf16 datapath: multiply, then normalise the product
 
 def ws_pipeline(arith, mults, fp_add_stages):
     """The WS datapath's fixed timing, ``(front, chain, fold)``: cycles from a PE's activation input to the
-    cycle it reads the partial sum from above (the operand-select register, then the MAC's stages before the
-    accumulate); cycles from that partial sum to the PE's own (the row-to-row skew: in bf16 the partial sum is
-    registered as it enters the PE, then added); and the stages of the add that accumulates a fold onto the
-    output tile (0: combinational). `fp_add_stages` (bf16 only) is the registers in every fp32 add
-    (`nmsat.hw.datapath.fp_mac` lists what each count cuts)."""
+    cycle it reads the partial sum from above (the window register at the PE's input, the operand-select
+    register, then the MAC's stages before the accumulate); cycles from that partial sum to the PE's own (the
+    row-to-row skew: in bf16 the partial sum is registered as it enters the PE, then added); and the stages of
+    the add that accumulates a fold onto the output tile (0: combinational). `fp_add_stages` (bf16 only) is
+    the registers in every fp32 add (`nmsat.hw.datapath.fp_mac` lists what each count cuts)."""
     if arith == "bf16":
         s = fp_add_stages
-        return 1 + FP_MUL_STAGES + mults * s, 1 + s, s
-    return 3, 1, 0  # select, products, their sum; the accumulate; the integer fold add is combinational
+        return 2 + FP_MUL_STAGES + mults * s, 1 + s, s
+    return 4, 1, 0  # window, select, products, their sum; the accumulate; the int fold add is combinational
 
 
 def _cdiv(a, b):

@@ -12,13 +12,13 @@ from nmsat.core_params import ws_pipeline
 from nmsat.errors import NmsatError
 from nmsat.nm import NMPattern, compress
 
-# Fixed pipeline latencies of the RTL, checked by tests/hw. WS, integer datapath: 8 = the preload's
+# Fixed pipeline latencies of the RTL, checked by tests/hw. WS, integer datapath: 9 = the preload's
 # scratchpad-read register and the bottom accumulator register (2), the registers after the scratchpad reads (2:
 # the block RAM's data, then the row spread to the array), the array's output-row select register (1) and the
-# PE's stages before its accumulate (3: selected operands, products, their sum); `ws_overhead` gives it for any
-# arithmetic. OS (projected model only: the RTL is WS):
+# PE's stages before its accumulate (4: the window entering it, selected operands, products, their sum);
+# `ws_overhead` gives it for any arithmetic. OS (projected model only: the RTL is WS):
 # the scratchpad-read register (the drain starts as the last accumulator settles).
-WS_OVERHEAD = 8
+WS_OVERHEAD = 9
 OS_OVERHEAD = 1
 TOPN_LATENCY = 1
 

@@ -1,7 +1,7 @@
 """The tile engine: runs one weight-stationary tile on the systolic array out of the ping-pong scratchpads.
 
 Cycle k of a tile counts from 0, the cycle after the ``go`` edge; with the datapath's ``(front, chain, fold)``
-(`nmsat.core_params.ws_pipeline`; (3, 1, 0) for integers) the tile lasts
+(`nmsat.core_params.ws_pipeline`; (4, 1, 0) for integers) the tile lasts
 N = R + C + steps + R*chain + 3 + front + fold cycles (`nmsat.sim.tile.ws_cycles`) and ``ready`` is high in its
 last cycle, so tiles run back to back. Both scratchpads' read data are registered as they come out (nothing
 between a block RAM's output and a register). With G = 2**lg row groups of h = R/G rows: weight row
@@ -19,8 +19,8 @@ from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.fp_mac import Fp32Add
 from nmsat.hw.datapath.systolic import SystolicArray
-from nmsat.hw.layouts import out_slot_layout, weight_layout, weight_row_layout, weight_word_layout
-from nmsat.hw.replicas import replicate, share
+from nmsat.hw.layouts import keep_copies, out_slot_layout, weight_layout, weight_row_layout, weight_word_layout
+from nmsat.hw.replicas import LOADS_PER_COPY, replicate, share
 
 
 def tile_layout(p, count_width):
@@ -183,7 +183,9 @@ class TileEngine(wiring.Component):
         for c in range(c_):
             m.d.sync += [w_top[c].w.eq(Mux(share(zero_q, c, c_), 0, weights[c])), w_top[c].mode.eq(cmd.mode),
                          w_top[c].top.eq(info_q.top), w_top[c].hops.eq(info_q.hops)]
-            m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid)]
+            keep = replicate(m, f"w_keep{c}", info_q.valid & (info_q.hops == 0), keep_copies(p) * LOADS_PER_COPY)
+            m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid),
+                         array.w_top[c].keep.eq(Cat(*keep))]
 
         # Activations: row a_base + t read in cycle R + t, out of the scratchpad in R+t+1, registered in R+t+2,
         # spread to the array rows and registered (zero outside the tile) in R+t+3. Elements past the fold's

@@ -1,12 +1,13 @@
 """The R x C weight-stationary systolic array with its input skew and output de-skew registers."""
 
-from amaranth import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.pe import PE
 from nmsat.hw.datapath.skew import Skew
 from nmsat.hw.layouts import act_layout, act_row_layout, out_row_layout, out_slot_layout, weight_row_layout
+from nmsat.hw.replicas import replicate, share
 
 
 class SystolicArray(wiring.Component):
@@ -45,18 +46,18 @@ class SystolicArray(wiring.Component):
                 if r:
                     m.d.comb += pe.psum_in.eq(pes[r - 1][c].psum_out)
         # Which row is slot g's bottom: the deepest row-group level that has slot g unless a one-hot register
-        # (per slot and shallower level; ``groups`` is held for a whole tile) picks another; the chosen partial
-        # sums are registered before the de-skew.
+        # (per slot and shallower level, replicated per `LOADS_PER_COPY` bits: `nmsat.hw.replicas`; ``groups``
+        # is held for a whole tile) picks another; the chosen partial sums are registered before the de-skew.
         for g in range(p.max_groups):
-            rows = [(lg, Cat(pes[(g + 1) * h - 1][c].psum_out for c in range(p.cols)))
-                    for lg, h in p.group_levels if g < 1 << lg]
-            chosen = rows[-1][1]
-            for lg, row in rows[:-1]:
-                pick = Signal(name=f"slot{g}_pick{lg}")
-                m.d.sync += pick.eq(self.groups == lg)
-                chosen = Mux(pick, row, chosen)
+            levels = [(lg, h) for lg, h in p.group_levels if g < 1 << lg]
+            picks = {lg: replicate(m, f"slot{g}_pick{lg}", self.groups == lg, p.cols * p.acc_width)
+                     for lg, _ in levels[:-1]}
             bottom = Signal(out_slot_layout(p), name=f"bottom{g}", reset_less=True)
-            m.d.sync += bottom.eq(chosen)
+            for c in range(p.cols):
+                chosen = pes[(g + 1) * levels[-1][1] - 1][c].psum_out
+                for lg, h in levels[:-1]:
+                    chosen = Mux(share(picks[lg], c, p.cols), pes[(g + 1) * h - 1][c].psum_out, chosen)
+                m.d.sync += bottom[c].eq(chosen)
             m.submodules[f"deskew{g}"] = deskew = Skew(signed(p.acc_width), p.cols, reverse=True)
             m.d.comb += [deskew.i.eq(bottom), self.out[g].eq(deskew.o)]
         return m

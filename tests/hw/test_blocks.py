@@ -12,6 +12,7 @@ from nmsat.hw.datapath.mac import Mac
 from nmsat.hw.datapath.nmmux import NMMux, NMPick
 from nmsat.hw.datapath.pe import PE
 from nmsat.hw.datapath.skew import Skew
+from nmsat.hw.layouts import keep_copies
 from nmsat.hw.replicas import LOADS_PER_COPY
 from nmsat.nm import compress, nm_mask
 from nmsat.sim.golden import golden_gemm, wrap
@@ -140,14 +141,15 @@ def test_skew_delays_each_lane(reverse, step):
 
 
 def _word(vals, idx, pattern, hops, top=0, valid=1):
+    keep = (1 << keep_copies(P)) - 1 if valid and hops == 0 else 0  # the sender's decision, every copy
     return {"w": {"val": list(vals), "idx": list(idx)}, "mode": P.mode_of(pattern), "top": top, "hops": hops,
-            "valid": valid}
+            "valid": valid, "keep": keep}
 
 
 @pytest.mark.parametrize("pattern", MODES, ids=str)
 def test_pe_keeps_its_word_and_adds_partial_sums(pattern):
     """A PE keeps the valid word with hops 0 and passes every word on with hops - 1; a window in cycle X meets
-    psum_in in X+3 and the sum is on psum_out from X+4; with top set psum_in is ignored."""
+    psum_in in X+front (4) and the sum is on psum_out from X+front+1; with top set psum_in is ignored."""
     dut = PE(P)
     rng = np.random.default_rng(4)
     e = window(CFG.array, pattern)
@@ -162,23 +164,26 @@ def test_pe_keeps_its_word_and_adds_partial_sums(pattern):
             ctx.set(dut.w_in, _word(vals if hops == 0 else other, idx, pattern, hops))
             await ctx.tick()
             assert ctx.get(dut.w_out.hops) == (hops - 1) % (1 << len(dut.w_out.hops))
+            assert ctx.get(dut.w_out.keep) == (_word(vals, idx, pattern, 0)["keep"] if hops == 1 else 0)  # below
         ctx.set(dut.w_in, _word(other, idx, pattern, 0, valid=0))  # not valid: ignored
-        for x in range(len(windows) + 4):
+        front = dut.front
+        assert front == 4
+        for x in range(len(windows) + front + 1):
             if x < len(windows):
                 acts = np.zeros(P.e_max, dtype=np.int64)
                 acts[:e] = windows[x][0]
                 ctx.set(dut.act_in, acts.tolist())
-            if 3 <= x < len(windows) + 3:
-                ctx.set(dut.psum_in, psums[x - 3])
-            if x >= 4:
-                i = x - 4
+            if front <= x < len(windows) + front:
+                ctx.set(dut.psum_in, psums[x - front])
+            if x >= front + 1:
+                i = x - front - 1
                 assert ctx.get(dut.psum_out) == wrap(psums[i] + int(golden_gemm(windows[i], b, pattern)[0, 0]),
                                                      P.acc_width)
             await ctx.tick()
         ctx.set(dut.w_in, _word(vals, idx, pattern, 0, top=1))
         await ctx.tick()
         ctx.set(dut.psum_in, 12345)
-        for _ in range(4):
+        for _ in range(front + 1):
             await ctx.tick()
         assert ctx.get(dut.psum_out) == wrap(int(golden_gemm(windows[-1], b, pattern)[0, 0]), P.acc_width)
 
