@@ -71,6 +71,20 @@ def test_flow_on_a_tiny_design(tmp_path, monkeypatch):
     assert timing.block_timing(_Acc, seeds=(1,), freq_mhz=100) == res
 
 
+def test_near_critical_counts_late_endpoints_by_block():
+    """Registers, DSPs and memories whose latest arrival is >= 90% of the worst path, grouped 3 levels deep."""
+    def net(arrivals):
+        return {"endpoints": [{"cell": cell, "port": "DI", "delay": [0.5, a]} for cell, a in arrivals]}
+
+    report = {"critical_paths": [{"path": [{"delay": 0.5}, {"delay": 9.5}]}], "detailed_net_timings": [
+        net([("block.tiles.array.pe_2_0.mac.add[3]_TRELLIS_FF_Q", 9.8), ("block.loop.d[7]_TRELLIS_FF_Q", 9.1),
+             ("block.loop.d[8]_TRELLIS_FF_Q", 8.0), ("block.tiles.array.pe_2_0.x_LUT4", 9.9)]),
+        net([("block.loop.d[7]_TRELLIS_FF_Q", 9.3), ("captured[3]_TRELLIS_FF_Q", 9.5),
+             ("block.tiles.array.pe_1_1.mac.prod0_MULT18X18D", 9.0)])]}
+    assert timing.near_critical(report) == {"tiles.array.pe_2_0": 1, "loop.d": 1, "(wrapper)": 1,
+                                            "tiles.array.pe_1_1": 1}
+
+
 def test_a_seed_that_does_not_route_is_recorded_not_fatal(tmp_path, monkeypatch):
     monkeypatch.setenv("NMSAT_CACHE", str(tmp_path))
     real = timing._run
