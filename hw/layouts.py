@@ -12,9 +12,14 @@ def weight_layout(p):
                               "idx": data.ArrayLayout(unsigned(p.idx_width), p.mults)})
 
 
+def keep_loads(p):
+    """The registers a PE loads with a kept weight word: its values and indices (or what they become), ``top``."""
+    return Shape.cast(weight_layout(p)).width + 1
+
+
 def keep_copies(p):
-    """Copies of a weight word's ``keep`` bit: one per `LOADS_PER_COPY` of the registers a PE loads with it."""
-    return copies_for(Shape.cast(weight_layout(p)).width + 1)
+    """Copies of a weight word's ``keep`` bit: one per `LOADS_PER_COPY` of the `keep_loads` registers."""
+    return copies_for(keep_loads(p))
 
 
 def weight_word_layout(p):

@@ -19,8 +19,8 @@ from amaranth.lib.wiring import In, Out
 
 from nmsat.hw.datapath.fp_mac import Fp32Add
 from nmsat.hw.datapath.systolic import SystolicArray
-from nmsat.hw.layouts import keep_copies, out_slot_layout, weight_layout, weight_row_layout, weight_word_layout
-from nmsat.hw.replicas import LOADS_PER_COPY, replicate, share
+from nmsat.hw.layouts import keep_loads, out_slot_layout, weight_layout, weight_row_layout, weight_word_layout
+from nmsat.hw.replicas import replicate, share
 
 
 def tile_layout(p, count_width):
@@ -169,9 +169,10 @@ class TileEngine(wiring.Component):
             m.d.sync += [h_m1.eq(h_go - 1), w_row.eq(h_go - 1), w_on.eq(1),
                          w_rows.eq(Mux(t.w_rows >= r_, r_, t.w_rows))]
         word = weight_word_layout(p)
-        info = Signal(data.StructLayout({"valid": 1, "hops": word["hops"].shape, "top": 1, "zero": 1}))
+        info = Signal(data.StructLayout({"valid": 1, "hops": word["hops"].shape, "top": 1}))
+        zero = Signal()  # the row read is past the tile's weight rows
         m.d.sync += [info.valid.eq(running & w_on), info.hops.eq(r_ - 1 - k), info.top.eq(w_row == 0),
-                     info.zero.eq(w_row >= w_rows)]
+                     zero.eq(w_row >= w_rows)]
         info_q = Signal.like(info)  # info of the registered scratchpad row
         w_q = Signal.like(self.w_data, reset_less=True)
         m.d.sync += [info_q.eq(info), w_q.eq(self.w_data)]
@@ -179,11 +180,11 @@ class TileEngine(wiring.Component):
         w_valid = Signal()
         weights = self._weights(m, w_q)
         m.d.sync += w_valid.eq(info_q.valid)
-        zero_q = replicate(m, "w_zero", info.zero, p.w_row_bits)  # copies of info_q.zero
+        zero_q = replicate(m, "w_zero", zero, p.w_row_bits)  # beside info_q
         for c in range(c_):
             m.d.sync += [w_top[c].w.eq(Mux(share(zero_q, c, c_), 0, weights[c])), w_top[c].mode.eq(cmd.mode),
                          w_top[c].top.eq(info_q.top), w_top[c].hops.eq(info_q.hops)]
-            keep = replicate(m, f"w_keep{c}", info_q.valid & (info_q.hops == 0), keep_copies(p) * LOADS_PER_COPY)
+            keep = replicate(m, f"w_keep{c}", info_q.valid & (info_q.hops == 0), keep_loads(p))
             m.d.comb += [array.w_top[c].eq(w_top[c]), array.w_top[c].valid.eq(w_valid),
                          array.w_top[c].keep.eq(Cat(*keep))]
 

@@ -3,8 +3,9 @@
 Semantics (exact product, one RNE rounding per product, left-to-right order, flushed subnormals,
 canonical NaN) are documented in `nmsat.sim.fp`. Structure, for ``mults = P``:
 
-* two stages (`MUL_STAGES`) multiply all P pairs (8 x 8-bit significands, exact) and normalise the
-  products, while the accumulator waits;
+* three stages (`MUL_STAGES`) register the operands, multiply all P pairs (8 x 8-bit significands, exact,
+  in `Multiplier` blocks: the significands' registers and the product are a DSP's own) and normalise the
+  products, while the accumulator waits; the weights are registers loaded in the cycles ``w_load`` is high;
 * P add steps in a chain, step j adding product j to the rounded result of step j-1. Product j waits its
   turn (``j * add_stages`` cycles) as the raw 32-bit product, before normalisation, in a `DelayLine`.
   One step is a classic floating-point adder with guard, round and sticky bits: align the smaller
@@ -18,7 +19,8 @@ canonical NaN) are documented in `nmsat.sim.fp`. Structure, for ``mults = P``:
   magnitude compare and the swap, 6 = also between the swap and the alignment shift, 7 = also between
   the add and the leading-zero count.
 
-``latency = MUL_STAGES + P * add_stages`` cycles from ``valid`` with ``a, w, acc_in`` to ``valid_out`` with
+``latency = MUL_STAGES + P * add_stages`` cycles from ``valid`` with ``a, acc_in`` (multiplied with the weight
+registers, which hold ``w`` of the last cycle up to that one with ``w_load`` high) to ``valid_out`` with
 ``acc_out``; a new MAC can start every cycle. Data registers have no reset; only the valid bits do.
 """
 
@@ -26,8 +28,9 @@ from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from nmsat.core_params import FP_MUL_STAGES as MUL_STAGES  # multiply, then normalise the product
+from nmsat.core_params import FP_MUL_STAGES as MUL_STAGES  # operand registers, multiply, normalise
 from nmsat.hw.datapath.delay_line import DelayLine
+from nmsat.hw.datapath.multiplier import Multiplier
 
 CANONICAL_NAN = 0x7FC00000
 ADD_STAGES = (1, 2, 3, 4, 5, 6, 7)
@@ -149,13 +152,19 @@ class _Product(data.Struct):
     nan: 1
 
 
-def _multiply(a, w):
-    """The exact product of two bf16 bit patterns, before normalisation (subnormal inputs read as zeros)."""
+def _significand(x):
+    """A bf16 bit pattern's 8-bit significand with its hidden one (a zero's is never used)."""
+    return Cat(x[0:7], 1)
+
+
+def _classify(a, w):
+    """The exponent, sign and special values of the product of two bf16 bit patterns (`_Product` but its
+    ``prod``); subnormal inputs read as zeros."""
     ea, eb = a[7:15], w[7:15]
     a_zero, b_zero = ea == 0, eb == 0
     a_inf, b_inf = (ea == 0xFF) & (a[0:7] == 0), (eb == 0xFF) & (w[0:7] == 0)
     nan = ((ea == 0xFF) & (a[0:7] != 0)) | ((eb == 0xFF) & (w[0:7] != 0)) | (a_inf & b_zero) | (b_inf & a_zero)
-    return {"prod": Cat(a[0:7], 1) * Cat(w[0:7], 1), "exp": ea + eb - 127, "zero": a_zero | b_zero,
+    return {"exp": ea + eb - 127, "zero": a_zero | b_zero,
             "sign": a[15] ^ w[15], "inf": (a_inf | b_inf) & ~nan, "nan": nan}
 
 
@@ -328,7 +337,8 @@ class Fp32Add(wiring.Component):
 class FpMac(wiring.Component):
     """``acc_out = (((acc_in + a0*w0) + a1*w1) + ...)``, each step rounded to fp32; `latency` cycles.
 
-    `a`, `w`: P bf16 bit patterns; `acc_in`, `acc_out`: fp32 bit patterns. ``valid`` travels with the data.
+    `a`, `w`: P bf16 bit patterns (`w` loaded where ``w_load``); `acc_in`, `acc_out`: fp32 bit patterns.
+    ``valid`` travels with the data.
     """
 
     def __init__(self, mults, add_stages=3):
@@ -341,6 +351,7 @@ class FpMac(wiring.Component):
             "valid": In(1),
             "a": In(data.ArrayLayout(16, mults)),
             "w": In(data.ArrayLayout(16, mults)),
+            "w_load": In(1),
             "acc_in": In(32),
             "valid_out": Out(1),
             "acc_out": Out(32),
@@ -352,9 +363,18 @@ class FpMac(wiring.Component):
         acc = _unpack_fp32(m, self.acc_in, "acc_in")
         for d in range(MUL_STAGES):
             acc = delayed(m, acc, f"acc_d{d}")
+        a = delayed(m, self.a, "a_q")  # beside the multipliers' own registers: exponents, signs, special values
+        w = Signal.like(self.w, name="w_q", reset_less=True)
+        with m.If(self.w_load):
+            m.d.sync += w.eq(self.w)
         products = []
         for j in range(self.mults):
-            raw = _stage(m, True, _Product, _multiply(self.a[j], self.w[j]), f"p{j}_raw")
+            m.submodules[f"mul{j}"] = mul = Multiplier(8, 8, signed_operands=False)
+            m.d.comb += [mul.a.eq(_significand(self.a[j])), mul.b.eq(_significand(self.w[j])),
+                         mul.b_load.eq(self.w_load)]
+            raw = Signal(_Product, name=f"p{j}_raw")
+            flags = _stage(m, True, _Product, _classify(a[j], w[j]), f"p{j}_flags")
+            m.d.comb += [raw.eq(flags), raw.prod.eq(mul.p)]
             m.submodules[f"p{j}_wait"] = wait = DelayLine(_Product, j * self.add_stages)  # step j's turn
             m.d.comb += wait.i.eq(raw)
             products.append(_stage(m, True, Operand, _product_operand(wait.o), f"p{j}"))

@@ -189,13 +189,15 @@ def place_and_route(folder, seed, freq_mhz):
 
 
 def synthesize_block(block):
-    """`synthesize` `block` inside the `ShiftWrapper`: (cache folder, cell counts), cached by design hash."""
+    """`synthesize` `block` inside the `ShiftWrapper`, its multipliers ECP5 DSPs with their own registers:
+    (cache folder, cell counts), cached by design hash."""
     os.environ.setdefault("AMARANTH_USE_YOSYS", "builtin")
     from amaranth.back import rtlil
 
+    from nmsat.hw.datapath.multiplier import ECP5_DSP
     from nmsat.hw.flow.wrapper import ShiftWrapper
 
-    return synthesize(rtlil.convert(ShiftWrapper(block), name="top"))
+    return synthesize(rtlil.convert(ShiftWrapper(block), name="top", platform=ECP5_DSP))
 
 
 def block_timing(block_fn, seeds=(1, 2, 3), freq_mhz=200):

@@ -24,20 +24,23 @@ def kick_at_time_zero(text):
     return _DUMMY.sub(r"\1reg \2 = 0;\n`ifndef VERILATOR\n\1initial #0 \2 = 1'h1;\n`endif", text)
 
 
-def to_verilog(component, name):
-    """Verilog of `component` with top module `name`, its ``always @*`` blocks kicked at time 0."""
-    return kick_at_time_zero(verilog.convert(component, name=name, emit_src=False))
+def to_verilog(component, name, platform=None):
+    """Verilog of `component` with top module `name` (elaborated for `platform`), its ``always @*`` blocks
+    kicked at time 0."""
+    return kick_at_time_zero(verilog.convert(component, name=name, emit_src=False, platform=platform))
 
 
 CORE_TOP, SYSTEM_TOP = "nmsat_core", "nmsat_system"
 
 
 @lru_cache(maxsize=8)
-def core_verilog(params):
-    """Verilog of the accelerator core (top `CORE_TOP`) for `params` (cached: conversion takes seconds)."""
+def core_verilog(params, dsp="generic"):
+    """Verilog of the accelerator core (top `CORE_TOP`) for `params`, its multipliers with their registers in
+    the fabric (`dsp` "generic") or ECP5 MULT18X18D primitives ("ecp5"); cached: conversion takes seconds."""
     from nmsat.hw.core import Core
+    from nmsat.hw.datapath.multiplier import ECP5_DSP
 
-    return to_verilog(Core(params), CORE_TOP)
+    return to_verilog(Core(params), CORE_TOP, platform=ECP5_DSP if dsp == "ecp5" else None)
 
 
 @lru_cache(maxsize=8)

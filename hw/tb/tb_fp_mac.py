@@ -20,6 +20,7 @@ async def run_macs(dut):
     params = load_params()
     acc, a, w = params["acc"], params["a"], params["w"]
     dut.valid.value = 0
+    dut.w_load.value = 1  # new weights with every MAC
     await clock_and_reset(dut)
     got, i, cycle = [], 0, 0
     limit = 2 * len(acc) + params["latency"] + 10

@@ -19,7 +19,11 @@ from nmsat.config import load_config
               help="build a core above the size limit anyway (the 32x32 default: minutes and GBs)")
 @click.option("--memory-words", type=click.IntRange(min=0, max=1 << 24), default=0, show_default=True,
               help="also write nmsat_system.sv: the core with the deterministic memory model of this many words")
-def command(config_file, out_dir, allow_large, memory_words):
+@click.option("--dsp", type=click.Choice(["generic", "ecp5"]), default="generic", show_default=True,
+              help="multipliers with their registers in the fabric (any tool), or as ECP5 MULT18X18D primitives "
+                   "with their own registers (what `nmsat timing` places and routes; to simulate, add a model of "
+                   "the primitive such as hw/tb/mult18x18d.v)")
+def command(config_file, out_dir, allow_large, memory_words, dsp):
     """Generate <out>/nmsat_core.sv (interface: docs/hw-interface.md) and <out>/nmsat_core.json."""
     from nmsat.core_params import check_buildable, core_params
     from nmsat.hw.control.loop_engine import descriptor_fields
@@ -33,9 +37,9 @@ def command(config_file, out_dir, allow_large, memory_words):
     if not allow_large:
         check_buildable(params, "--allow-large builds it anyway (minutes and GBs), or use a smaller config "
                                 "such as 'hw-small'")
-    sidecar = {"toplevel": CORE_TOP, "core": params.to_dict(), "descriptor": descriptor_fields(params),
+    sidecar = {"toplevel": CORE_TOP, "dsp": dsp, "core": params.to_dict(), "descriptor": descriptor_fields(params),
                "config": cfg.to_dict()}
-    texts = [core_verilog(params), json.dumps(sidecar, indent=2, allow_nan=False) + "\n"]
+    texts = [core_verilog(params, dsp), json.dumps(sidecar, indent=2, allow_nan=False) + "\n"]
     if memory_words:
         texts.append(system_verilog(params, memory_words))
     for name, text in zip(names, texts, strict=True):

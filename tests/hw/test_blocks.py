@@ -36,23 +36,27 @@ def _ints(rng, shape, width=P.data_width):
 
 
 def test_mac_wraps_like_the_golden_accumulator():
-    """a, w in cycle Y; acc_in, first in Y+2; acc_out from Y+3; one MAC per cycle."""
+    """a (and w where w_load) in cycle Y; acc_in, first in Y+3; acc_out from Y+4; one MAC per cycle. Between
+    loads the weight registers hold: a MAC whose cycle does not load uses the last weights loaded."""
     dut = Mac(4, 8, 16)
     rng = np.random.default_rng(0)
     cases = [(np.full(4, -128), np.full(4, -128), 32767, 0), (np.full(4, 127), np.full(4, -128), -32768, 0)]
     cases += [(_ints(rng, 4), _ints(rng, 4), int(_ints(rng, 1, 16)[0]), int(rng.integers(2))) for _ in range(50)]
+    load = [True, True] + [bool(x) for x in rng.random(50) < 0.4]
+    held = [cases[max(i for i in range(y + 1) if load[i])][1] for y in range(len(cases))]
 
     async def bench(ctx):
-        for y in range(len(cases) + 3):
+        for y in range(len(cases) + 4):
+            ctx.set(dut.w_load, y < len(cases) and load[y])
             if y < len(cases):
                 ctx.set(dut.a, cases[y][0].tolist())
-                ctx.set(dut.w, cases[y][1].tolist())
-            if 2 <= y < len(cases) + 2:
-                ctx.set(dut.acc_in, cases[y - 2][2])
-                ctx.set(dut.first, cases[y - 2][3])
-            if y >= 3:
-                a, w, acc, first = cases[y - 3]
-                assert ctx.get(dut.acc_out) == wrap((0 if first else acc) + int(a @ w), 16), y
+                ctx.set(dut.w, (cases[y][1] if load[y] else _ints(rng, 4)).tolist())
+            if 3 <= y < len(cases) + 3:
+                ctx.set(dut.acc_in, cases[y - 3][2])
+                ctx.set(dut.first, cases[y - 3][3])
+            if y >= 4:
+                a, _, acc, first = cases[y - 4]
+                assert ctx.get(dut.acc_out) == wrap((0 if first else acc) + int(a @ held[y - 4]), 16), y
             await ctx.tick()
 
     _run(dut, bench)

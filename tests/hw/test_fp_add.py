@@ -67,7 +67,7 @@ def test_fp_dot_acc_matches_reference(mults, stages):
     late = dut.stages  # acc_in and first are read this many cycles after a and w
     inputs = [[] for _ in range(n + late)]
     for i in range(n):
-        inputs[i] += [(dut.a, [int(v) for v in a[i]]), (dut.w, [int(v) for v in w[i]])]
+        inputs[i] += [(dut.a, [int(v) for v in a[i]]), (dut.w, [int(v) for v in w[i]]), (dut.w_load, 1)]
         inputs[i + late] += [(dut.acc_in, int(acc[i])), (dut.first, bool(first[i]))]
     got = _pipe(dut, late + dut.chain, inputs, lambda ctx: ctx.get(dut.acc_out))[:n]
     dot = fp_mac(np.zeros(n, np.uint32), a, w)

@@ -30,8 +30,9 @@ def _vectors(mults, count, seed):
     return acc, a, w
 
 
-def _simulate(dut, acc, a, w):
-    """Feed one MAC per cycle (with a bubble every 5th cycle); returns the acc_out of each, in order."""
+def _simulate(dut, acc, a, w, load=None, scramble=None):
+    """Feed one MAC per cycle (with a bubble every 5th cycle); returns the acc_out of each, in order. MAC i loads
+    its weights (``w[i]``) where ``load[i]`` (default: every MAC); elsewhere ``w`` carries ``scramble[i]``."""
     got = []
 
     async def bench(ctx):
@@ -40,10 +41,13 @@ def _simulate(dut, acc, a, w):
         while len(got) < len(acc):
             feed = i < len(acc) and cycle % 5 != 4
             ctx.set(dut.valid, feed)
+            ctx.set(dut.w_load, 0)
             if feed:
+                loads = load is None or bool(load[i])
                 ctx.set(dut.acc_in, int(acc[i]))
                 ctx.set(dut.a, [int(x) for x in a[i]])
-                ctx.set(dut.w, [int(x) for x in w[i]])
+                ctx.set(dut.w, [int(x) for x in (w[i] if loads else scramble[i])])
+                ctx.set(dut.w_load, loads)
                 i += 1
             await ctx.tick()
             cycle += 1
@@ -72,6 +76,17 @@ def test_fp_mac_matches_reference(mults, add_stages):
     assert dut.latency == MUL_STAGES + mults * add_stages
     acc, a, w = _vectors(mults, 150, seed=mults * 10 + add_stages)
     _assert_equal(_simulate(dut, acc, a, w), acc, a, w)
+
+
+def test_fp_mac_holds_its_weights_between_loads():
+    """The weight registers load ``w`` only where ``w_load``: MACs between loads use the last weights loaded."""
+    acc, a, w = _vectors(2, 120, seed=5)
+    rng = np.random.default_rng(6)
+    load = rng.random(len(acc)) < 0.3
+    load[0] = True
+    held = w[np.maximum.accumulate(np.where(load, np.arange(len(acc)), 0))]
+    scramble = random_bf16(rng, w.size).reshape(w.shape)
+    _assert_equal(_simulate(FpMac(2, 3), acc, a, w, load, scramble), acc, a, held)
 
 
 @pytest.mark.slow

@@ -22,10 +22,22 @@ def test_writes_lint_clean_verilog_and_sidecar(tmp_path):
     assert meta["core"]["rows"] == 4 and meta["core"]["e_max"] == 16 and meta["core"]["bus_bytes"] == 8
     assert [name for name, _ in meta["descriptor"]][:3] == ["mode", "lg", "resident"]
     assert f"module {TOPLEVEL}(" in sv.read_text() and "initial #0" in sv.read_text()
+    assert meta["dsp"] == "generic" and "MULT18X18D" not in sv.read_text()
     ok, messages = lint(sv, TOPLEVEL)
     assert ok, messages
     ok, messages = lint(tmp_path / "v" / f"{SYSTEM_TOP}.sv", SYSTEM_TOP)
     assert ok, messages
+
+
+def test_ecp5_dsp_verilog_instantiates_one_mult18x18d_per_multiplier(tmp_path):
+    """`--dsp ecp5`: every multiplier of the array is a MULT18X18D with its registers; the default has none."""
+    res = _nmsat("verilog", "--config", "configs/hw-small.toml", "-o", str(tmp_path / "v"), "--dsp", "ecp5")
+    assert res.returncode == 0, res.stderr
+    meta = json.loads((tmp_path / "v" / f"{TOPLEVEL}.json").read_text())
+    text = (tmp_path / "v" / f"{TOPLEVEL}.sv").read_text()
+    assert meta["dsp"] == "ecp5"
+    assert text.count("MULT18X18D #(") == meta["core"]["rows"] * meta["core"]["cols"] * meta["core"]["mults"]
+    assert ".REG_INPUTB_CE(\"CE1\")" in text
 
 
 def test_unsupported_config_is_one_line_exit_2(tmp_path):
