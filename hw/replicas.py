@@ -29,6 +29,16 @@ def replicate(m, name, value, loads, init=0, enable=None):
     return out
 
 
+def replicate_each(m, name, copies):
+    """Each of `copies` (copies of one register) registered a cycle later, as copies Yosys keeps apart."""
+    out = []
+    for i, value in enumerate(copies):
+        copy = Signal(Value.cast(value).shape(), name=f"{name}{i}", attrs={"keep": 1})
+        m.d.sync += copy.eq(value)
+        out.append(copy)
+    return out
+
+
 def share(copies, index, count):
     """The copy that load `index` of `count` uses: consecutive loads share a copy."""
     return copies[index * len(copies) // count]

@@ -22,16 +22,18 @@ FP_MUL_STAGES = 3  # bf16 datapath: operand registers, multiply, then normalise 
 
 def ws_pipeline(arith, mults, fp_add_stages):
     """The WS datapath's fixed timing, ``(front, chain, fold)``: cycles from a PE's activation input to the
-    cycle it reads the partial sum from above (the window register at the PE's input, then the MAC's stages
-    before the accumulate, the first its operand registers, which are the DSPs' input registers on the ECP5);
+    cycle it reads the partial sum from above (the window register at the PE's input, the selected operands'
+    register, then the MAC's stages before the accumulate, the first its operand registers, which are the
+    DSPs' input registers on the ECP5);
     cycles from that partial sum to the PE's own (the row-to-row skew: in bf16 the partial sum is registered
     as it enters the PE, then added); and the stages of the add that accumulates a fold onto the output tile
     (0: combinational). `fp_add_stages` (bf16 only) is the registers in every fp32 add
     (`nmsat.hw.datapath.fp_mac` lists what each count cuts)."""
     if arith == "bf16":
         s = fp_add_stages
-        return 1 + FP_MUL_STAGES + mults * s, 1 + s, s
-    return 4, 1, 0  # window, operands, products, their sum; the accumulate; the int fold add is combinational
+        return 2 + FP_MUL_STAGES + mults * s, 1 + s, s
+    return 5, 1, 0  # window, selected operands, DSP inputs, products, their sum; the accumulate; the int fold
+    # add is combinational
 
 
 def _cdiv(a, b):

@@ -15,10 +15,11 @@ from nmsat.nm import NMPattern, compress
 # Fixed pipeline latencies of the RTL, checked by tests/hw. WS, integer datapath: 9 = the preload's
 # scratchpad-read register and the bottom accumulator register (2), the registers after the scratchpad reads (2:
 # the block RAM's data, then the row spread to the array), the array's output-row select register (1) and the
-# PE's stages before its accumulate (4: the window entering it, selected operands, products, their sum);
+# PE's stages before its accumulate (5: the window entering it, the selected operands, the MAC's operand
+# registers, products, their sum);
 # `ws_overhead` gives it for any arithmetic. OS (projected model only: the RTL is WS):
 # the scratchpad-read register (the drain starts as the last accumulator settles).
-WS_OVERHEAD = 9
+WS_OVERHEAD = 10
 OS_OVERHEAD = 1
 TOPN_LATENCY = 1
 

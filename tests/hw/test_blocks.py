@@ -65,12 +65,12 @@ def test_mac_wraps_like_the_golden_accumulator():
 def _pick_and_mux():
     m = Module()
     m.submodules.pick, m.submodules.mux = pick, mux = NMPick(P), NMMux(P)
-    m.d.comb += mux.pos.eq(pick.pos)
+    m.d.comb += mux.choice.eq(pick.choice)
     return m, pick, mux
 
 
 @pytest.mark.parametrize("pattern", MODES, ids=str)
-def test_mux_selects_the_kept_positions(pattern):
+def test_mux_selects_the_kept_choices(pattern):
     """Given the indices of `compress`, multiplier j sees the activation at the j-th kept position."""
     dut, pick, mux = _pick_and_mux()
     rng = np.random.default_rng(1)
@@ -153,7 +153,7 @@ def _word(vals, idx, pattern, hops, top=0, valid=1):
 @pytest.mark.parametrize("pattern", MODES, ids=str)
 def test_pe_keeps_its_word_and_adds_partial_sums(pattern):
     """A PE keeps the valid word with hops 0 and passes every word on with hops - 1; a window in cycle X meets
-    psum_in in X+front (4) and the sum is on psum_out from X+front+1; with top set psum_in is ignored."""
+    psum_in in X+front (5) and the sum is on psum_out from X+front+1; with top set psum_in is ignored."""
     dut = PE(P)
     rng = np.random.default_rng(4)
     e = window(CFG.array, pattern)
@@ -171,7 +171,7 @@ def test_pe_keeps_its_word_and_adds_partial_sums(pattern):
             assert ctx.get(dut.w_out.keep) == (_word(vals, idx, pattern, 0)["keep"] if hops == 1 else 0)  # below
         ctx.set(dut.w_in, _word(other, idx, pattern, 0, valid=0))  # not valid: ignored
         front = dut.front
-        assert front == 4
+        assert front == 5
         for x in range(len(windows) + front + 1):
             if x < len(windows):
                 acts = np.zeros(P.e_max, dtype=np.int64)
